@@ -1,0 +1,115 @@
+-- servflow storage schema (version 1). One DuckDB file holds any number of logs.
+-- All timestamps are UTC, stored as naive TIMESTAMP. Labels are integer-coded per log so that
+-- mining queries aggregate integers; `events` is kept in (log_id, case_no, seq) order and carries
+-- each event's directly-follows successor, so a process map is a plain GROUP BY.
+
+CREATE TABLE IF NOT EXISTS schema_info (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS logs (
+    log_id     INTEGER PRIMARY KEY,
+    name       VARCHAR NOT NULL UNIQUE,
+    created_at TIMESTAMP NOT NULL
+);
+
+-- One row per successful load of one source file into one log.
+CREATE TABLE IF NOT EXISTS loads (
+    load_id                INTEGER PRIMARY KEY,
+    log_id                 INTEGER NOT NULL,
+    source_path            VARCHAR NOT NULL,
+    source_sha256          VARCHAR NOT NULL,
+    source_format          VARCHAR NOT NULL,
+    source_bytes           BIGINT NOT NULL,
+    loaded_at              TIMESTAMP NOT NULL,
+    rows_read              BIGINT NOT NULL,
+    rows_loaded            BIGINT NOT NULL,   -- rows that became valid events (new or already stored)
+    rows_rejected          BIGINT NOT NULL,
+    events_added           BIGINT NOT NULL,
+    events_already_stored  BIGINT NOT NULL,
+    cases_added            BIGINT NOT NULL,
+    cases_touched          BIGINT NOT NULL,
+    mapping                JSON NOT NULL,     -- which source column became which canonical column
+    options                JSON NOT NULL,     -- timestamp format, timezone, pseudonymization ...
+    max_severity           VARCHAR NOT NULL,  -- highest data-quality severity of this load
+    duration_s             DOUBLE NOT NULL
+);
+
+-- Label dictionaries: integer ids per log.
+CREATE TABLE IF NOT EXISTS activities (
+    log_id      INTEGER NOT NULL,
+    activity_id INTEGER NOT NULL,
+    name        VARCHAR NOT NULL,
+    PRIMARY KEY (log_id, activity_id)
+);
+
+CREATE TABLE IF NOT EXISTS resources (
+    log_id      INTEGER NOT NULL,
+    resource_id INTEGER NOT NULL,
+    name        VARCHAR NOT NULL,
+    PRIMARY KEY (log_id, resource_id)
+);
+
+-- Teams / resource groups (org:group, team, workgroup ...), for hand-overs between groups.
+CREATE TABLE IF NOT EXISTS teams (
+    log_id  INTEGER NOT NULL,
+    team_id INTEGER NOT NULL,
+    name    VARCHAR NOT NULL,
+    PRIMARY KEY (log_id, team_id)
+);
+
+-- One row per case, with facts kept current at every load.
+CREATE TABLE IF NOT EXISTS cases (
+    log_id        INTEGER NOT NULL,
+    case_no       INTEGER NOT NULL,   -- dense per-log number, used everywhere instead of case_id
+    case_id       VARCHAR NOT NULL,   -- the source's id (or its keyed pseudonym)
+    attributes    JSON,               -- case-level attributes (constant within the case)
+    n_events      INTEGER NOT NULL,
+    start_ts      TIMESTAMP NOT NULL, -- first event's timestamp
+    end_ts        TIMESTAMP NOT NULL, -- last event's timestamp
+    variant       INTEGER[] NOT NULL, -- activity ids in case order
+    first_load_id INTEGER NOT NULL,
+    last_load_id  INTEGER NOT NULL,
+    PRIMARY KEY (log_id, case_no)
+);
+
+CREATE TABLE IF NOT EXISTS events (
+    log_id           INTEGER NOT NULL,
+    case_no          INTEGER NOT NULL,
+    seq              INTEGER NOT NULL,  -- 0-based position in the case: time order, ties in source order
+    activity_id      INTEGER NOT NULL,
+    ts               TIMESTAMP NOT NULL,  -- completion time (the log's main timestamp)
+    start_ts         TIMESTAMP,           -- start time, where the log has one
+    resource_id      INTEGER,
+    team_id          INTEGER,
+    lifecycle        VARCHAR,
+    attributes       JSON,                -- every other event-level column
+    load_id          INTEGER NOT NULL,
+    source_row       BIGINT NOT NULL,     -- 1-based data row (event number for XES) in that load's file
+    event_key        UBIGINT NOT NULL,    -- content hash + occurrence: identity across overlapping loads
+    next_activity_id INTEGER,             -- directly-follows successor within the case (NULL at the end)
+    next_ts          TIMESTAMP,
+    next_team_id     INTEGER,
+    next_resource_id INTEGER
+);
+
+-- Data-quality report of each load (Suriadi et al. 2017 imperfection patterns and rejected rows).
+CREATE TABLE IF NOT EXISTS quality_findings (
+    load_id  INTEGER NOT NULL,
+    log_id   INTEGER NOT NULL,
+    code     VARCHAR NOT NULL,   -- e.g. rejected_rows, form_based_capture, collateral_events
+    pattern  VARCHAR NOT NULL,   -- the imperfection pattern's name
+    severity VARCHAR NOT NULL,   -- info | warning | error
+    affected BIGINT NOT NULL,    -- rows, events, cases or labels affected (see message)
+    share    DOUBLE,             -- affected / population, where meaningful
+    message  VARCHAR NOT NULL,
+    examples JSON NOT NULL       -- first examples, with row numbers where they exist
+);
+
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    load_id    INTEGER NOT NULL,
+    source_row BIGINT NOT NULL,
+    reason     VARCHAR NOT NULL,
+    raw        JSON              -- the row's mapped values as read
+);

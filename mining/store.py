@@ -1,0 +1,145 @@
+"""The one place that opens the DuckDB file, applies settings and loads SQL files.
+
+Everything else receives a connection (or cursor) from `connect()`; nobody else calls
+`duckdb.connect`. Only built-in extensions are used (json, parquet, icu) and automatic
+extension installation is off, so nothing ever waits on a download.
+
+>>> import tempfile, pathlib
+>>> with connect(pathlib.Path(tempfile.mkdtemp()) / "x.duckdb") as con:
+...     con.execute("SELECT count(*) FROM logs").fetchone()
+(0,)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from mining.errors import StorageError, UnknownLogError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "connect",
+    "default_db_path",
+    "log_id_for",
+    "sql",
+    "transaction",
+]
+
+SCHEMA_VERSION = "1"
+DEFAULT_DB_NAME = "servflow.duckdb"
+
+
+def default_db_path() -> Path:
+    """The database file: `$SERVFLOW_DB`, else `./servflow.duckdb`."""
+    return Path(os.environ.get("SERVFLOW_DB") or DEFAULT_DB_NAME)
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of `mining/sql/<name>.sql`."""
+    return resources.files("mining").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _config(read_only: bool) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": True,  # built-in ones only: nothing else is installed
+        "TimeZone": "UTC",
+        "preserve_insertion_order": True,
+    }
+    memory = os.environ.get("SERVFLOW_MEMORY_LIMIT", "3GB")
+    if memory:
+        config["memory_limit"] = memory
+    threads = os.environ.get("SERVFLOW_THREADS")
+    if threads:
+        config["threads"] = int(threads)
+    if read_only:
+        config["access_mode"] = "READ_ONLY"
+    return config
+
+
+def connect(
+    db_path: str | os.PathLike[str] | None = None, *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open the servflow database (created with its schema if missing, unless read-only).
+
+    Read-only connections are for readers (dashboard, reports on snapshots); a DuckDB file has
+    one writer process at a time.
+    """
+    path = Path(db_path) if db_path is not None else default_db_path()
+    if read_only and not path.exists():
+        raise StorageError(
+            f"Database file {path} does not exist. Load a log first with `servflow ingest`, "
+            "or point --db / SERVFLOW_DB at an existing servflow database."
+        )
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=_config(read_only))
+    except duckdb.Error as exc:
+        raise StorageError(
+            f"Cannot open database file {path}: {exc}. If another servflow process or "
+            "Airflow task is writing it, wait for it to finish or read a published snapshot."
+        ) from exc
+    if not read_only:
+        con.execute(f"SET temp_directory = '{_escape(str(path) + '.tmp')}'")
+        _ensure_schema(con, path)
+    return con
+
+
+def _escape(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    try:
+        con.execute(sql("schema"))
+        for name in ("results_schema",):
+            try:
+                text = sql(name)
+            except FileNotFoundError:
+                continue
+            con.execute(text)
+        row = con.execute("SELECT value FROM schema_info WHERE key = 'version'").fetchone()
+        if row is None:
+            con.execute("INSERT INTO schema_info VALUES ('version', ?)", [SCHEMA_VERSION])
+        elif row[0] != SCHEMA_VERSION:
+            raise StorageError(
+                f"Database file {path} has servflow schema version {row[0]}, this servflow "
+                f"uses version {SCHEMA_VERSION}. Use a new --db file or re-ingest the logs."
+            )
+    except duckdb.Error as exc:
+        raise StorageError(f"Cannot prepare database file {path}: {exc}") from exc
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT; any exception rolls everything back and propagates."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def log_id_for(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """The id of the log called `name`; `UnknownLogError` lists the stored ones otherwise."""
+    row = con.execute("SELECT log_id FROM logs WHERE name = ?", [name]).fetchone()
+    if row is not None:
+        return int(row[0])
+    names = [r[0] for r in con.execute("SELECT name FROM logs ORDER BY name").fetchall()]
+    stored = ", ".join(repr(n) for n in names) if names else "none yet"
+    raise UnknownLogError(
+        f"No log named {name!r} in this database (stored logs: {stored}). "
+        "Check the name with `servflow logs`, or load it with `servflow ingest`."
+    )

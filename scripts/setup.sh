@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install everything servflow needs on a Debian machine with Python 3.11:
+# system packages (Graphviz, CJK fonts, Chromium for the browser checks) and a
+# virtual environment in .venv with the pinned dependency tree of requirements.lock.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk fontconfig)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "servflow setup: installing system packages: ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+if [ ! -x .venv/bin/python ]; then
+    echo "servflow setup: creating .venv with $($PYTHON --version)"
+    "$PYTHON" -m venv .venv
+fi
+stamp=".venv/.servflow-lock.sha256"
+want="$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "servflow setup: installing the pinned Python dependencies (requirements.lock)"
+    .venv/bin/python -m pip install -q "uv==0.13.9"
+    .venv/bin/uv pip install -q --python .venv/bin/python -r requirements.lock
+    .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
+    echo "$want" > "$stamp"
+fi

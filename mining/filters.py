@@ -1,0 +1,169 @@
+"""Filters shared by every analysis: which cases, and which of their events, to look at.
+
+`apply_filter` defines two temporary views on the connection, with the columns of the stored
+tables, that every mining query reads:
+
+- `sf_cases`  : the selected cases (columns of `cases`);
+- `sf_events` : their events (columns of `events`); when the filter keeps only some activities,
+  `seq` and the `next_*` columns are recomputed over the kept events, so directly-follows
+  relations are those of the projected log (as pm4py's activity filters do).
+
+>>> flt = LogFilter(case_attributes=(("channel", ("app", "hotline")),), variants_top_k=10)
+>>> flt.is_empty
+False
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import duckdb
+
+__all__ = ["LogFilter", "apply_filter"]
+
+TimeMode = Literal["started", "completed", "contained", "intersecting"]
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """Which part of a log to analyse. The default selects everything.
+
+    - `start`/`end` (UTC): a time window, applied per case by `time_mode`: cases that
+      `started` in it, `completed` in it, are `contained` in it, or `intersecting` it.
+    - `case_attributes`: (attribute, allowed values) pairs; a case must match all of them.
+    - `variants_top_k` / `variant_coverage`: keep the k most frequent variants, or the most
+      frequent variants covering at least this share of the (otherwise filtered) cases.
+    - `activities` / `exclude_activities`: keep only / drop these activity labels (a projection:
+      the cases stay, their other events go).
+    """
+
+    start: datetime | None = None
+    end: datetime | None = None
+    time_mode: TimeMode = "started"
+    case_attributes: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
+    variants_top_k: int | None = None
+    variant_coverage: float | None = None
+    activities: tuple[str, ...] | None = None
+    exclude_activities: tuple[str, ...] | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self == LogFilter()
+
+    @property
+    def selects_cases(self) -> bool:
+        return bool(
+            self.start
+            or self.end
+            or self.case_attributes
+            or self.variants_top_k is not None
+            or self.variant_coverage is not None
+        )
+
+    @property
+    def projects_activities(self) -> bool:
+        return self.activities is not None or self.exclude_activities is not None
+
+
+def apply_filter(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None = None) -> None:
+    """(Re)define the temporary views `sf_cases` and `sf_events` for `log_id` under `flt`."""
+    flt = flt or LogFilter()
+    log = int(log_id)  # inlined into view text: an int, never user text
+    if flt.selects_cases:
+        where, params = _case_conditions(flt)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE sf_selected AS "
+            f"SELECT case_no, variant FROM cases WHERE log_id = {log} {where}",
+            params,
+        )
+        if flt.variants_top_k is not None or flt.variant_coverage is not None:
+            _keep_top_variants(con, flt)
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW sf_cases AS SELECT c.* FROM cases c "
+            f"SEMI JOIN sf_selected s ON c.case_no = s.case_no WHERE c.log_id = {log}"
+        )
+        base_events = (
+            "SELECT e.* FROM events e SEMI JOIN sf_selected s ON e.case_no = s.case_no "
+            f"WHERE e.log_id = {log}"
+        )
+    else:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW sf_cases AS SELECT * FROM cases WHERE log_id = {log}"
+        )
+        base_events = f"SELECT * FROM events WHERE log_id = {log}"
+
+    if not flt.projects_activities:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW sf_events AS {base_events}")
+        return
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sf_kept_activities AS "
+        f"SELECT activity_id FROM activities WHERE log_id = {log}"
+        + (" AND list_contains(?, name)" if flt.activities is not None else "")
+        + (" AND NOT list_contains(?, name)" if flt.exclude_activities is not None else ""),
+        [list(x) for x in (flt.activities, flt.exclude_activities) if x is not None],
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW sf_events AS
+        SELECT * REPLACE (
+                   (row_number() OVER w - 1)::INTEGER AS seq,
+                   lead(activity_id) OVER w AS next_activity_id,
+                   lead(ts) OVER w AS next_ts,
+                   lead(team_id) OVER w AS next_team_id,
+                   lead(resource_id) OVER w AS next_resource_id)
+        FROM ({base_events}) e
+        SEMI JOIN sf_kept_activities k ON e.activity_id = k.activity_id
+        WINDOW w AS (PARTITION BY case_no ORDER BY seq)
+        """
+    )
+
+
+def _case_conditions(flt: LogFilter) -> tuple[str, list[Any]]:
+    parts: list[str] = []
+    params: list[Any] = []
+    if flt.start or flt.end:
+        lo = flt.start.replace(tzinfo=None) if flt.start else datetime.min
+        hi = flt.end.replace(tzinfo=None) if flt.end else datetime.max
+        column = {
+            "started": ("start_ts", "start_ts"),
+            "completed": ("end_ts", "end_ts"),
+            "contained": ("start_ts", "end_ts"),
+            "intersecting": ("end_ts", "start_ts"),
+        }[flt.time_mode]
+        parts.append(f"{column[0]} >= ? AND {column[1]} <= ?")
+        params += [lo, hi]
+    for attribute, values in flt.case_attributes:
+        parts.append("list_contains(?, attributes ->> ?)")
+        params += [list(values), attribute]
+    where = "".join(f" AND ({p})" for p in parts)
+    return where, params
+
+
+def _keep_top_variants(con: duckdb.DuckDBPyConnection, flt: LogFilter) -> None:
+    # Rank variants among the cases selected so far; ties broken by the variant itself so the
+    # result does not depend on scan order.
+    ranked = """
+        SELECT variant, count(*) AS n,
+               row_number() OVER (ORDER BY count(*) DESC, variant) AS rank,
+               sum(count(*)) OVER (ORDER BY count(*) DESC, variant
+                                   ROWS UNBOUNDED PRECEDING) AS cum,
+               sum(count(*)) OVER () AS total
+        FROM sf_selected GROUP BY variant
+    """
+    conditions: list[str] = []
+    params: list[Any] = []
+    if flt.variants_top_k is not None:
+        conditions.append("rank <= ?")
+        params.append(int(flt.variants_top_k))
+    if flt.variant_coverage is not None:
+        # keep a variant while the share covered before it is still below the target
+        conditions.append("(cum - n) < ? * total")
+        params.append(float(flt.variant_coverage))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sf_selected AS SELECT s.case_no, s.variant FROM sf_selected s "
+        f"SEMI JOIN (SELECT variant FROM ({ranked}) WHERE {' AND '.join(conditions)}) v "
+        "ON s.variant = v.variant",
+        params,
+    )

@@ -1,0 +1,41 @@
+-- Per activity of the filtered log: occurrences, cases, and for events with a start timestamp
+-- the service time (ts - start_ts) and the waiting time before it (start_ts - the previous
+-- event's ts, floored at 0 where work overlaps, as pm4py floors hand-over times). An event
+-- without a start timestamp, or a case's first event (no previous event), adds no figure.
+WITH timed AS (
+    SELECT activity_id,
+           case_no,
+           CASE WHEN start_ts IS NOT NULL
+                THEN (epoch_us(ts) - epoch_us(start_ts)) / 1e6 END AS service_s,
+           CASE WHEN start_ts IS NOT NULL AND prev_ts IS NOT NULL
+                THEN greatest(epoch_us(start_ts) - epoch_us(prev_ts), 0) / 1e6 END AS waiting_s
+    FROM (
+        SELECT activity_id, case_no, ts, start_ts,
+               lag(ts) OVER (PARTITION BY case_no ORDER BY seq) AS prev_ts
+        FROM sf_events
+    )
+)
+SELECT a.name AS activity,
+       t.occurrences,
+       t.n_cases AS cases,
+       t.service_n,
+       t.service_mean_s,
+       t.service_median_s,
+       t.waiting_n,
+       t.waiting_mean_s,
+       t.waiting_median_s
+FROM (
+    SELECT activity_id,
+           count(*) AS occurrences,
+           count(DISTINCT case_no) AS n_cases,
+           count(service_s) AS service_n,
+           avg(service_s) AS service_mean_s,
+           median(service_s) AS service_median_s,
+           count(waiting_s) AS waiting_n,
+           avg(waiting_s) AS waiting_mean_s,
+           median(waiting_s) AS waiting_median_s
+    FROM timed
+    GROUP BY activity_id
+) t
+JOIN activities a ON a.log_id = $log_id AND a.activity_id = t.activity_id
+ORDER BY t.occurrences DESC, a.name

@@ -1,0 +1,5 @@
+-- Per selected case: its variant, size and first/last timestamps, as stored (no activity
+-- projection in force, so the stored case facts are those of the filtered log).
+CREATE OR REPLACE TEMP VIEW sf_flow_case_facts AS
+SELECT case_no, case_id, variant, n_events, start_ts, end_ts
+FROM sf_cases

@@ -6,13 +6,14 @@ extension installation is off, so nothing ever waits on a download.
 
 >>> import tempfile, pathlib
 >>> with connect(pathlib.Path(tempfile.mkdtemp()) / "x.duckdb") as con:
-...     con.execute("SELECT count(*) FROM logs").fetchone()
+...     con.execute("SELECT count(*) FROM logs").fetchall()
 (0,)
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -29,6 +30,8 @@ __all__ = [
     "connect",
     "default_db_path",
     "log_id_for",
+    "one",
+    "run_sql",
     "sql",
     "transaction",
 ]
@@ -46,6 +49,28 @@ def default_db_path() -> Path:
 def sql(name: str) -> str:
     """The text of `mining/sql/<name>.sql`."""
     return resources.files("mining").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.DuckDBPyConnection:
+    """Run `mining/sql/<name>.sql` (one or more statements) with named `$parameters`.
+
+    Each statement gets only the parameters it mentions, so one file may hold several steps.
+    """
+    result = con
+    for statement in _statements(name):
+        used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", statement)}
+        result = con.execute(statement, used or None)
+    return result
+
+
+@cache
+def _statements(name: str) -> tuple[str, ...]:
+    # Statement files hold no string literals with semicolons, so a split on ';' is safe.
+    return tuple(s.strip() for s in sql(name).split(";") if _has_code(s))
+
+
+def _has_code(text: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in text.splitlines())
 
 
 def _config(read_only: bool) -> dict[str, Any]:
@@ -108,7 +133,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             except FileNotFoundError:
                 continue
             con.execute(text)
-        row = con.execute("SELECT value FROM schema_info WHERE key = 'version'").fetchone()
+        row = one(con, "SELECT value FROM schema_info WHERE key = 'version'")
         if row is None:
             con.execute("INSERT INTO schema_info VALUES ('version', ?)", [SCHEMA_VERSION])
         elif row[0] != SCHEMA_VERSION:
@@ -118,6 +143,12 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             )
     except duckdb.Error as exc:
         raise StorageError(f"Cannot prepare database file {path}: {exc}") from exc
+
+
+def one(con: duckdb.DuckDBPyConnection, query: str, params: Any = None) -> tuple[Any, ...] | None:
+    """The first row of a query (fetching the whole result, as DuckDB wants it finished)."""
+    rows = con.execute(query, params).fetchall()
+    return rows[0] if rows else None
 
 
 @contextmanager
@@ -134,7 +165,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 def log_id_for(con: duckdb.DuckDBPyConnection, name: str) -> int:
     """The id of the log called `name`; `UnknownLogError` lists the stored ones otherwise."""
-    row = con.execute("SELECT log_id FROM logs WHERE name = ?", [name]).fetchone()
+    row = one(con, "SELECT log_id FROM logs WHERE name = ?", [name])
     if row is not None:
         return int(row[0])
     names = [r[0] for r in con.execute("SELECT name FROM logs ORDER BY name").fetchall()]

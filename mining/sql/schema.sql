@@ -70,8 +70,7 @@ CREATE TABLE IF NOT EXISTS cases (
     end_ts        TIMESTAMP NOT NULL, -- last event's timestamp
     variant       INTEGER[] NOT NULL, -- activity ids in case order
     first_load_id INTEGER NOT NULL,
-    last_load_id  INTEGER NOT NULL,
-    PRIMARY KEY (log_id, case_no)
+    last_load_id  INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS events (

@@ -1,0 +1,316 @@
+"""Reading a source file into the temporary table `sf_raw`, one row per source record.
+
+`sf_raw` has the file's columns plus `__row`, the 1-based record number in the file (data rows
+after the header for CSV, events in file order for XES). Formats: CSV/TSV (optionally gzip),
+Parquet, JSON lines, XES (optionally gzip).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from mining.errors import InputError
+from mining.ingest.timestamps import quote_literal
+from mining.store import one
+
+__all__ = ["SourceRead", "detect_format", "read_source"]
+
+FORMATS = ("csv", "parquet", "jsonl", "xes")
+DELIMITERS = ",;\t|"
+SNIFF_BYTES = 256 * 1024
+ENCODINGS_TO_TRY = ("utf-8", "gb18030", "cp1252")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRead:
+    """What reading a file found out, beside the rows in `sf_raw`."""
+
+    format: str
+    rows: int
+    columns: tuple[str, ...]
+    encoding: str | None = None
+    delimiter: str | None = None
+    case_attribute_columns: tuple[str, ...] = ()  # columns the format marks as case-level (XES)
+    notes: tuple[str, ...] = ()  # e.g. renamed duplicate headers
+    malformed: tuple[tuple[int, str], ...] = field(default_factory=tuple)  # (line, reason)
+
+
+def detect_format(path: Path) -> str:
+    name = path.name.lower()
+    for suffix, fmt in (
+        (".xes.gz", "xes"),
+        (".xes", "xes"),
+        (".parquet", "parquet"),
+        (".pq", "parquet"),
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "jsonl"),
+        (".jsonl.gz", "jsonl"),
+        (".csv", "csv"),
+        (".csv.gz", "csv"),
+        (".tsv", "csv"),
+        (".txt", "csv"),
+    ):
+        if name.endswith(suffix):
+            return fmt
+    head = _head(path, 512)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if b"<log" in head or b"<?xml" in head:
+        return "xes"
+    if head.lstrip().startswith(b"{"):
+        return "jsonl"
+    return "csv"
+
+
+def read_source(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: str,
+    *,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    max_xes_bytes: int | None = None,
+) -> SourceRead:
+    if fmt not in FORMATS:
+        raise InputError(f"{path}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+    try:
+        if fmt == "csv":
+            return _read_csv(con, path, delimiter, encoding)
+        if fmt == "parquet":
+            return _read_duckdb(con, path, "parquet", f"read_parquet({quote_literal(str(path))})")
+        if fmt == "jsonl":
+            return _read_duckdb(
+                con,
+                path,
+                "jsonl",
+                f"read_json({quote_literal(str(path))}, format = 'newline_delimited', "
+                "records = true, sample_size = -1)",
+            )
+        return _read_xes(con, path, max_xes_bytes)
+    except duckdb.Error as exc:
+        raise InputError(
+            f"{path}: cannot be read as {fmt.upper()}: {_first_line(exc)}. "
+            "Check that the file is complete and of that format."
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _head(path: Path, size: int) -> bytes:
+    with open(path, "rb") as fh:
+        data = fh.read(size)
+    if data[:2] == b"\x1f\x8b":
+        with gzip.open(path, "rb") as fh:
+            return fh.read(size)
+    return data
+
+
+def _open_binary(path: Path) -> io.BufferedIOBase:
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def _materialise(con: duckdb.DuckDBPyConnection, select: str) -> int:
+    # rowid of a freshly created table follows insertion order, which DuckDB keeps equal to
+    # the source's order (preserve_insertion_order), so rowid + 1 is the record number.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE sf_raw0 AS {select}")
+    con.execute("CREATE OR REPLACE TEMP TABLE sf_raw AS SELECT *, rowid + 1 AS __row FROM sf_raw0")
+    con.execute("DROP TABLE sf_raw0")
+    row = one(con, "SELECT count(*) FROM sf_raw")
+    return int(row[0]) if row else 0
+
+
+def _columns(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    names = [d[0] for d in con.execute("SELECT * FROM sf_raw LIMIT 0").description or []]
+    return tuple(n for n in names if n != "__row")
+
+
+def _read_duckdb(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, scan: str) -> SourceRead:
+    rows = _materialise(con, f"SELECT * FROM {scan}")
+    return SourceRead(format=fmt, rows=rows, columns=_columns(con))
+
+
+def _read_xes(con: duckdb.DuckDBPyConnection, path: Path, max_bytes: int | None) -> SourceRead:
+    from mining.ingest.xes import read_xes
+
+    table = (
+        read_xes(path) if max_bytes is None else read_xes(path, max_decompressed_bytes=max_bytes)
+    )
+    con.register("sf_xes_arrow", table)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE sf_raw AS SELECT * FROM sf_xes_arrow")
+    finally:
+        con.unregister("sf_xes_arrow")
+    columns = _columns(con)
+    rows = one(con, "SELECT count(*) FROM sf_raw")
+    return SourceRead(
+        format="xes",
+        rows=int(rows[0]) if rows else 0,
+        columns=columns,
+        case_attribute_columns=tuple(c for c in columns if c.startswith("case:")),
+    )
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, delimiter: str | None, encoding: str | None
+) -> SourceRead:
+    # UTF-8 (the usual case) is read by DuckDB directly; only when DuckDB reports invalid
+    # UTF-8, or another encoding is named or marked by a byte-order mark, is the file decoded
+    # in Python and transcoded to a temporary UTF-8 copy.
+    named = encoding or _bom_encoding(path)
+    if named is None or _is_utf8(named):
+        read = _read_csv_utf8(con, path, path, delimiter, named or "utf-8")
+        if not any("INVALID ENCODING" in reason.upper() for _, reason in read.malformed):
+            return read
+        named = _detect_encoding(path)
+    tmp = _transcode(path, named)
+    try:
+        return _read_csv_utf8(con, path, tmp, delimiter, named)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _is_utf8(encoding: str) -> bool:
+    return encoding.replace("_", "-").lower() in ("utf-8", "utf8", "ascii", "utf-8-sig")
+
+
+def _bom_encoding(path: Path) -> str | None:
+    head = _head(path, 4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
+
+
+def _read_csv_utf8(
+    con: duckdb.DuckDBPyConnection, path: Path, source: Path, delimiter: str | None, encoding: str
+) -> SourceRead:
+    sample = _decoded_head(source)
+    if not sample.strip():
+        raise InputError(f"{path}: the file is empty: there is no header and no data.")
+    delim = delimiter or _sniff_delimiter(sample)
+    header = next(csv.reader(io.StringIO(sample), delimiter=delim), [])
+    notes = _duplicate_header_notes(header)
+    scan = (
+        f"read_csv({quote_literal(str(source))}, all_varchar = true, header = true, "
+        f"delim = {quote_literal(delim)}, quote = '\"', escape = '\"', "
+        "store_rejects = true, rejects_table = 'sf_csv_rejects', "
+        "rejects_scan = 'sf_csv_reject_scans', parallel = true)"
+    )
+    con.execute("DROP TABLE IF EXISTS sf_csv_rejects")
+    con.execute("DROP TABLE IF EXISTS sf_csv_reject_scans")
+    rows = _materialise(con, f"SELECT * FROM {scan}")
+    malformed = tuple(
+        (int(line), f"{error_type.lower()}: {message}")
+        for line, error_type, message in con.execute(
+            "SELECT line, error_type, first(error_message) FROM sf_csv_rejects "
+            "GROUP BY line, error_type ORDER BY line"
+        ).fetchall()
+    )
+    return SourceRead(
+        format="csv",
+        rows=rows,
+        columns=_columns(con),
+        encoding=encoding,
+        delimiter=delim,
+        notes=notes,
+        malformed=malformed,
+    )
+
+
+def _detect_encoding(path: Path) -> str:
+    for candidate in ENCODINGS_TO_TRY:
+        if _decodes(path, candidate):
+            return candidate
+    return "latin-1"
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        with _open_binary(path) as fh:
+            while chunk := fh.read(1 << 22):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _transcode(path: Path, encoding: str) -> Path:
+    fd, name = tempfile.mkstemp(prefix="servflow-", suffix=".csv")
+    os.close(fd)
+    out = Path(name)
+    try:
+        with _open_binary(path) as raw, open(out, "w", encoding="utf-8", newline="") as dst:
+            text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+            while chunk := text.read(1 << 20):
+                dst.write(chunk)
+    except UnicodeDecodeError as exc:
+        out.unlink(missing_ok=True)
+        raise InputError(
+            f"{path}: the file is not valid {encoding} text ({exc.reason} at byte {exc.start}). "
+            "Save it as UTF-8, or name its encoding with --encoding."
+        ) from exc
+    except LookupError as exc:
+        out.unlink(missing_ok=True)
+        raise InputError(f"{path}: unknown encoding {encoding!r}.") from exc
+    return out
+
+
+def _decoded_head(path: Path) -> str:
+    with _open_binary(path) as fh:
+        data = fh.read(SNIFF_BYTES)
+    text = data.decode("utf-8-sig", errors="replace")
+    if len(data) == SNIFF_BYTES:  # drop a possibly cut last line
+        text = text[: text.rfind("\n") + 1] or text
+    return text
+
+
+def _sniff_delimiter(sample: str) -> str:
+    lines = [line for line in sample.splitlines()[:50] if line.strip()]
+    best, best_score = ",", -1.0
+    for delim in DELIMITERS:
+        counts = [len(next(csv.reader([line], delimiter=delim))) for line in lines]
+        if not counts or counts[0] < 2:
+            continue
+        # Prefer the delimiter that splits the header into the most columns and that most
+        # lines agree with.
+        agree = sum(1 for c in counts if c == counts[0]) / len(counts)
+        score = agree * 1000 + counts[0]
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _duplicate_header_notes(header: list[str]) -> tuple[str, ...]:
+    counts = Counter(header)
+    notes = []
+    for name, n in counts.items():
+        if n > 1:
+            positions = [i + 1 for i, h in enumerate(header) if h == name]
+            renamed = ", ".join(f"{name!r}" if k == 0 else f"'{name}_{k}'" for k in range(n))
+            notes.append(
+                f"duplicate column header {name!r} at columns {positions}: kept as {renamed}"
+            )
+    return tuple(notes)

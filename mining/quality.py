@@ -1,0 +1,307 @@
+"""Data-quality checks run on every load, before anything is stored.
+
+The checks look for the event-log imperfection patterns of Suriadi et al. (2017) that can be
+detected from the data itself: elusive events (missing case/activity/timestamp), form-based
+capture (events of a case sharing one timestamp), collateral events (exact duplicates), time
+travel (implausible timestamps, start after completion, events before the case's start),
+polluted labels (ids or numbers inside activity names) and distorted/synonymous labels.
+
+Each finding has a severity (info < warning < error); a load can be told to fail at a severity.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from difflib import SequenceMatcher
+from typing import Any
+
+import duckdb
+
+from mining.store import one, sql
+
+__all__ = [
+    "SEVERITIES",
+    "QualityFinding",
+    "check_staged_events",
+    "max_severity",
+    "severity_at_least",
+]
+
+SEVERITIES = ("info", "warning", "error")
+EARLIEST_PLAUSIBLE = datetime(1970, 1, 1)
+MAX_LABELS_FOR_SIMILARITY = 2000
+SIMILARITY = 0.92
+
+
+@dataclass(frozen=True, slots=True)
+class QualityFinding:
+    """One data-quality finding of one load."""
+
+    code: str
+    pattern: str
+    severity: str
+    affected: int
+    share: float | None
+    message: str
+    examples: tuple[dict[str, Any], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "pattern": self.pattern,
+            "severity": self.severity,
+            "affected": self.affected,
+            "share": self.share,
+            "message": self.message,
+            "examples": list(self.examples),
+        }
+
+
+def severity_at_least(severity: str, threshold: str) -> bool:
+    return SEVERITIES.index(severity) >= SEVERITIES.index(threshold)
+
+
+def max_severity(findings: tuple[QualityFinding, ...] | list[QualityFinding]) -> str:
+    if not findings:
+        return "none"
+    return max((f.severity for f in findings), key=SEVERITIES.index)
+
+
+def _by_share(share: float, warn_at: float, error_at: float | None = None) -> str:
+    if error_at is not None and share >= error_at:
+        return "error"
+    return "warning" if share >= warn_at else "info"
+
+
+def _examples(value: Any) -> tuple[dict[str, Any], ...]:
+    if not value:
+        return ()
+    return tuple(json.loads(json.dumps(v, default=str)) for v in value)
+
+
+def check_staged_events(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    rows_read: int,
+    rejected: int,
+    reject_examples: list[dict[str, Any]],
+    notes: tuple[str, ...] = (),
+    has_start: bool = False,
+    now: datetime | None = None,
+) -> tuple[QualityFinding, ...]:
+    """Run every check over the temp table `sf_valid` (the rows that became events)."""
+    findings: list[QualityFinding] = []
+    valid_row = one(con, "SELECT count(*) FROM sf_valid")
+    valid = int(valid_row[0]) if valid_row else 0
+
+    if rejected:
+        share = rejected / rows_read if rows_read else 1.0
+        findings.append(
+            QualityFinding(
+                "rejected_rows",
+                "elusive events / unreadable rows",
+                _by_share(share, 0.0, 0.10),
+                rejected,
+                share,
+                f"{rejected} of {rows_read} rows were rejected (missing case, activity or "
+                "timestamp, unreadable timestamp, or malformed record); see the examples.",
+                tuple(reject_examples[:5]),
+            )
+        )
+    for note in notes:
+        findings.append(
+            QualityFinding("duplicate_header", "ambiguous column names", "info", 1, None, note)
+        )
+    if valid == 0:
+        return tuple(findings)
+
+    affected, cases, examples = one(con, sql("quality_form_based_capture")) or (
+        0,
+        0,
+        None,
+    )
+    if affected:
+        share = affected / valid
+        findings.append(
+            QualityFinding(
+                "form_based_capture",
+                "form-based capture",
+                _by_share(share, 0.05),
+                int(affected),
+                share,
+                f"{affected} events in {cases} cases share their timestamp with another event "
+                "of the same case; their order follows the source file.",
+                _examples(examples),
+            )
+        )
+
+    affected, examples = one(con, sql("quality_collateral_events")) or (0, None)
+    if affected:
+        share = affected / valid
+        findings.append(
+            QualityFinding(
+                "collateral_events",
+                "collateral events (exact duplicates)",
+                _by_share(share, 0.001, 0.10),
+                int(affected),
+                share,
+                f"{affected} events are exact copies of another event (same case, activity, "
+                "timestamp, resource and attributes); they are kept as recorded.",
+                _examples(examples),
+            )
+        )
+
+    latest = (now or datetime.now(UTC)).replace(tzinfo=None) + timedelta(days=1)
+    affected, examples = one(
+        con,
+        sql("quality_implausible_timestamps"),
+        {"earliest": EARLIEST_PLAUSIBLE, "latest": latest},
+    ) or (0, None)
+    if affected:
+        share = affected / valid
+        findings.append(
+            QualityFinding(
+                "implausible_timestamps",
+                "time travel (implausible timestamps)",
+                _by_share(share, 0.0, 0.10),
+                int(affected),
+                share,
+                f"{affected} events have a timestamp before {EARLIEST_PLAUSIBLE:%Y-%m-%d} or in "
+                "the future; check the timestamp format and time zone.",
+                _examples(examples),
+            )
+        )
+
+    if has_start:
+        affected, examples = one(con, sql("quality_start_after_complete")) or (
+            0,
+            None,
+        )
+        if affected:
+            share = affected / valid
+            findings.append(
+                QualityFinding(
+                    "start_after_complete",
+                    "time travel (start after completion)",
+                    _by_share(share, 0.0, 0.10),
+                    int(affected),
+                    share,
+                    f"{affected} events start after they complete; their service time is not used.",
+                    _examples(examples),
+                )
+            )
+
+    affected, examples = one(con, sql("quality_before_case_start")) or (0, None)
+    if affected:
+        share = affected / valid
+        findings.append(
+            QualityFinding(
+                "before_case_start",
+                "time travel (event before the case's recorded start)",
+                _by_share(share, 0.05),
+                int(affected),
+                share,
+                f"{affected} events are dated before the first recorded event of their case "
+                "(recorded out of time order); servflow orders events by time.",
+                _examples(examples),
+            )
+        )
+
+    midnight, events = one(con, sql("quality_day_resolution")) or (0, 0)
+    if events and midnight == events:
+        findings.append(
+            QualityFinding(
+                "day_resolution",
+                "coarse timestamps",
+                "info",
+                int(events),
+                1.0,
+                "All timestamps are dates without a time of day: events of a case on the same "
+                "day are ordered as in the source file, and waiting times have day resolution.",
+            )
+        )
+
+    labels = con.execute(sql("quality_activity_labels")).fetchall()
+    findings.extend(_label_findings([(str(a), int(n)) for a, n in labels]))
+    return tuple(findings)
+
+
+def _label_findings(labels: list[tuple[str, int]]) -> list[QualityFinding]:
+    findings: list[QualityFinding] = []
+    names = [name for name, _ in labels]
+    counts = dict(labels)
+
+    # Polluted labels: several labels that only differ by numbers (ids inside activity names).
+    by_shape: dict[str, list[str]] = defaultdict(list)
+    for name in names:
+        if re.search(r"\d", name):
+            by_shape[re.sub(r"\d+", "#", name)].append(name)
+    polluted = {shape: group for shape, group in by_shape.items() if len(group) >= 3}
+    if polluted:
+        affected = sum(len(g) for g in polluted.values())
+        examples = tuple(
+            {"shape": shape, "labels": sorted(group)[:5], "distinct": len(group)}
+            for shape, group in sorted(polluted.items(), key=lambda kv: -len(kv[1]))[:5]
+        )
+        findings.append(
+            QualityFinding(
+                "polluted_labels",
+                "polluted labels",
+                "warning",
+                affected,
+                affected / len(names),
+                f"{affected} activity labels differ only by numbers embedded in them (ids or "
+                "counters inside activity names); they are counted as different activities.",
+                examples,
+            )
+        )
+
+    # Distorted / synonymous labels: equal after folding case, width, spaces and punctuation,
+    # or nearly equal spellings of a label.
+    by_fold: dict[str, list[str]] = defaultdict(list)
+    for name in names:
+        by_fold[_fold(name)].append(name)
+    pairs: list[tuple[str, str, str]] = []
+    for group in by_fold.values():
+        if len(group) > 1:
+            pairs += [
+                (group[0], other, "same after folding case and punctuation") for other in group[1:]
+            ]
+    if len(names) <= MAX_LABELS_FOR_SIMILARITY:
+        folded = sorted(by_fold)
+        for i, a in enumerate(folded):
+            for b in folded[i + 1 :]:
+                if re.sub(r"\d+", "#", a) == re.sub(r"\d+", "#", b):
+                    continue  # differs by numbers only: reported as pollution
+                if min(len(a), len(b)) < 6 or abs(len(a) - len(b)) > 2:
+                    continue
+                if SequenceMatcher(None, a, b).ratio() >= SIMILARITY:
+                    pairs.append((by_fold[a][0], by_fold[b][0], "nearly the same spelling"))
+    if pairs:
+        examples = tuple(
+            {"labels": [a, b], "events": [counts[a], counts[b]], "why": why}
+            for a, b, why in pairs[:5]
+        )
+        findings.append(
+            QualityFinding(
+                "synonymous_labels",
+                "distorted / synonymous labels",
+                "warning",
+                len(pairs),
+                None,
+                f"{len(pairs)} pairs of activity labels look like spellings of the same "
+                "activity; map them to one label at the source if they are.",
+                examples,
+            )
+        )
+    return findings
+
+
+def _fold(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name).casefold()
+    return re.sub(r"[\W_]+", "", text)

@@ -1,0 +1,1 @@
+CREATE OR REPLACE TEMP TABLE sf_touched AS SELECT DISTINCT case_no FROM sf_new_events

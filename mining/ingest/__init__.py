@@ -208,7 +208,9 @@ def ingest_file(
                 fmt=options.timestamp_format,
                 timezone=options.timezone,
             )
-        case_columns, event_columns = _split_attributes(con, read, mapping)
+        case_columns, event_columns = _split_attributes(
+            con, read, mapping, _stored_event_attributes(con, log_name)
+        )
         _stage(con, mapping, ts_plan, start_plan, case_columns, event_columns)
         rejected, reject_examples = _rejections(con, read, mapping, ts_plan)
         if read.rows and rejected >= read.rows + len(read.malformed):
@@ -329,11 +331,22 @@ def _already_loaded(
     )
 
 
+def _stored_event_attributes(con: duckdb.DuckDBPyConnection, log_name: str) -> set[str]:
+    rows = con.execute(
+        "SELECT l.options FROM loads l JOIN logs g USING (log_id) WHERE g.name = ?", [log_name]
+    ).fetchall()
+    return {c for (options,) in rows for c in json.loads(options).get("event_attributes", [])}
+
+
 def _split_attributes(
-    con: duckdb.DuckDBPyConnection, read: SourceRead, mapping: ColumnMapping
+    con: duckdb.DuckDBPyConnection,
+    read: SourceRead,
+    mapping: ColumnMapping,
+    known_event_columns: set[str],
 ) -> tuple[list[str], list[str]]:
     """Case attributes: declared case-level (XES trace attributes), or constant and present on
-    every event of each case. Every other unmapped column is an event attribute."""
+    every event of each case. Every other unmapped column is an event attribute, and so is a
+    column that an earlier load of the log found to vary within a case."""
     others = [c for c in read.columns if c not in mapping.mapped_columns]
     if read.format == "xes":
         case_cols = [c for c in others if c in read.case_attribute_columns]
@@ -349,7 +362,11 @@ def _split_attributes(
     )
     row = store.one(con, f"SELECT {checks} FROM sf_raw GROUP BY {case} LIMIT 1")
     flags = list(row) if row else [False] * len(others)
-    case_cols = [c for c, constant in zip(others, flags, strict=True) if constant]
+    case_cols = [
+        c
+        for c, constant in zip(others, flags, strict=True)
+        if constant and c not in known_event_columns
+    ]
     return case_cols, [c for c in others if c not in case_cols]
 
 
@@ -560,8 +577,8 @@ def _store(
 ) -> LoadResult:
     with store.transaction(con):
         con.execute(
-            "INSERT INTO logs SELECT coalesce(max(log_id), 0) + 1, ?, now()::TIMESTAMP FROM logs "
-            "WHERE NOT EXISTS (SELECT 1 FROM logs WHERE name = ?)",
+            "INSERT INTO logs SELECT (SELECT coalesce(max(log_id), 0) + 1 FROM logs), ?, "
+            "now()::TIMESTAMP WHERE NOT EXISTS (SELECT 1 FROM logs WHERE name = ?)",
             [log_name, log_name],
         )
         log_id = store.log_id_for(con, log_name)

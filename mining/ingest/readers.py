@@ -28,7 +28,6 @@ __all__ = ["SourceRead", "detect_format", "read_source"]
 FORMATS = ("csv", "parquet", "jsonl", "xes")
 DELIMITERS = ",;\t|"
 SNIFF_BYTES = 256 * 1024
-ENCODINGS_TO_TRY = ("utf-8", "gb18030", "cp1252")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,10 +238,29 @@ def _read_csv_utf8(
 
 
 def _detect_encoding(path: Path) -> str:
-    for candidate in ENCODINGS_TO_TRY:
-        if _decodes(path, candidate):
-            return candidate
-    return "latin-1"
+    """UTF-8, else GB2312/GB18030 when the bytes look like Chinese text, else Windows-1252.
+
+    Any byte string decodes as GB18030 or Latin-1, so decodability alone cannot decide:
+    Chinese text in GBK has both bytes of almost every character at 0xA1 or above, while
+    accented Latin letters decoded as GB18030 pair with a following ASCII letter.
+    """
+    if _decodes(path, "utf-8"):
+        return "utf-8"
+    if _decodes(path, "gb2312"):
+        return "gb2312"
+    if _decodes(path, "gb18030") and _looks_chinese(path):
+        return "gb18030"
+    return "cp1252" if _decodes(path, "cp1252") else "latin-1"
+
+
+def _looks_chinese(path: Path) -> bool:
+    with _open_binary(path) as fh:
+        text = fh.read(1 << 20).decode("gb18030", errors="ignore")
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    if not wide:
+        return False
+    high_trail = sum(1 for ch in wide if len(b := ch.encode("gb18030")) >= 2 and b[1] >= 0x80)
+    return high_trail / len(wide) >= 0.9
 
 
 def _decodes(path: Path, encoding: str) -> bool:

@@ -1,6 +1,8 @@
--- This load's events, integer-coded, with their identity key. The key hashes the event's
--- content plus its occurrence number among identical events of the file, so an exact duplicate
--- inside one export is kept, and the same event in a later, overlapping export is recognised.
+-- This load's events, integer-coded, with their identity key. The key hashes what identifies an
+-- event (case, activity, times, resource, team, lifecycle) plus its occurrence number among
+-- identical events of the file, so an exact duplicate inside one export is kept, and the same
+-- event in a later, overlapping export is recognised even if its other attributes were edited
+-- or the export gained columns.
 CREATE OR REPLACE TEMP TABLE sf_coded AS
 WITH keyed AS (
     SELECT v.*,
@@ -8,7 +10,7 @@ WITH keyed AS (
                v.case_id, v.activity, epoch_us(v.ts)::VARCHAR,
                coalesce(epoch_us(v.start_ts)::VARCHAR, chr(30)),
                coalesce(v.resource, chr(30)), coalesce(v.team, chr(30)),
-               coalesce(v.lifecycle, chr(30)), coalesce(v.attributes::VARCHAR, chr(30))))
+               coalesce(v.lifecycle, chr(30))))
                AS content_key
     FROM sf_valid v
 )

@@ -164,10 +164,12 @@ class LeadTimeSummary:
 @dataclass(frozen=True, slots=True)
 class ActivityStatistics:
     """Per activity: occurrences, cases, and service vs waiting time where the log has start
-    timestamps (None otherwise).
+    timestamps (all None in a log without any).
 
-    Service time is `ts - start_ts` of the activity's events; waiting time is `start_ts` minus
-    the previous event's `ts` in the same case (floored at 0 where work overlaps).
+    Service time is `ts - start_ts` of the activity's events that have a start timestamp (None
+    if none has). Waiting time is the event's start (its `ts` where it has no start timestamp,
+    i.e. it is taken as instant) minus the previous event's `ts` in the same case, floored at 0
+    where work overlaps; a case's first event has none.
     """
 
     activity: str
@@ -325,8 +327,8 @@ def get_activity_statistics(
     con: duckdb.DuckDBPyConnection, log_id: int, *, flt: LogFilter | None = None
 ) -> tuple[ActivityStatistics, ...]:
     """Per activity under `flt`: occurrences, cases, service and waiting time (most frequent
-    first). Service and waiting figures are None for an activity none of whose events has a
-    start timestamp.
+    first; see `ActivityStatistics`). Service and waiting figures are None where the filtered
+    log has no start timestamps at all.
 
     >>> import tempfile, pathlib
     >>> from mining import store

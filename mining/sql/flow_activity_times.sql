@@ -1,14 +1,16 @@
--- Per activity of the filtered log: occurrences, cases, and for events with a start timestamp
--- the service time (ts - start_ts) and the waiting time before it (start_ts - the previous
--- event's ts, floored at 0 where work overlaps, as pm4py floors hand-over times). An event
--- without a start timestamp, or a case's first event (no previous event), adds no figure.
+-- Per activity of a log with start timestamps: occurrences, cases, the service time
+-- (ts - start_ts, for events with a start timestamp) and the waiting time before each event (its
+-- start, or its completion where it has no start and so is taken as instant, minus the previous
+-- event's completion; floored at 0 where work overlaps, as pm4py floors hand-over times; none
+-- for a case's first event).
 WITH timed AS (
     SELECT activity_id,
            case_no,
            CASE WHEN start_ts IS NOT NULL
                 THEN (epoch_us(ts) - epoch_us(start_ts)) / 1e6 END AS service_s,
-           CASE WHEN start_ts IS NOT NULL AND prev_ts IS NOT NULL
-                THEN greatest(epoch_us(start_ts) - epoch_us(prev_ts), 0) / 1e6 END AS waiting_s
+           CASE WHEN prev_ts IS NOT NULL
+                THEN greatest(epoch_us(coalesce(start_ts, ts)) - epoch_us(prev_ts), 0) / 1e6
+           END AS waiting_s
     FROM (
         SELECT activity_id, case_no, ts, start_ts,
                lag(ts) OVER (PARTITION BY case_no ORDER BY seq) AS prev_ts

@@ -1,0 +1,54 @@
+-- Per activity of a log with start timestamps: service time (ts - start_ts, where the event
+-- has a start) against the waiting time before it (its start, or its completion where it has no
+-- start, minus the previous event's completion, floored at 0; none for a case's first event),
+-- and the delay its waiting adds over the baseline hand-over wait (as in bottleneck_edges.sql).
+WITH timed AS MATERIALIZED (
+    SELECT activity_id,
+           case_no,
+           CASE WHEN start_ts IS NOT NULL
+                THEN (epoch_us(ts) - epoch_us(start_ts)) / 1e6 END AS service_s,
+           CASE WHEN prev_ts IS NOT NULL
+                THEN greatest(epoch_us(coalesce(start_ts, ts)) - epoch_us(prev_ts), 0) / 1e6
+           END AS waiting_s
+    FROM (
+        SELECT activity_id, case_no, ts, start_ts,
+               lag(ts) OVER (PARTITION BY case_no ORDER BY seq) AS prev_ts
+        FROM sf_events
+    )
+),
+baseline AS (
+    SELECT quantile_cont(waiting_s, $baseline_quantile) AS baseline_s FROM timed
+),
+activity_agg AS (
+    SELECT t.activity_id,
+           count(*) AS occurrences,
+           count(DISTINCT t.case_no) AS n_cases,
+           count(t.service_s) AS service_n,
+           avg(t.service_s) AS service_mean_s,
+           median(t.service_s) AS service_median_s,
+           sum(t.service_s) AS service_total_s,
+           count(t.waiting_s) AS waiting_n,
+           avg(t.waiting_s) AS waiting_mean_s,
+           median(t.waiting_s) AS waiting_median_s,
+           sum(t.waiting_s) AS waiting_total_s,
+           coalesce(sum(greatest(t.waiting_s - b.baseline_s, 0)), 0) AS delay_s,
+           any_value(b.baseline_s) AS baseline_s
+    FROM timed t CROSS JOIN baseline b
+    GROUP BY t.activity_id
+)
+SELECT a.name AS activity,
+       g.occurrences,
+       g.n_cases AS cases,
+       g.service_n,
+       g.service_mean_s,
+       g.service_median_s,
+       g.service_total_s,
+       g.waiting_n,
+       g.waiting_mean_s,
+       g.waiting_median_s,
+       g.waiting_total_s,
+       g.baseline_s,
+       g.delay_s
+FROM activity_agg g
+JOIN activities a ON a.log_id = $log_id AND a.activity_id = g.activity_id
+ORDER BY g.delay_s DESC, g.occurrences DESC, a.name

@@ -1,0 +1,423 @@
+"""Conformance of a log to a process model: fitness per variant and case, and deviations.
+
+Alignments (`pm4py.conformance_diagnostics_alignments`) are computed once per variant, not per
+case: the variants and their case counts come from SQL, pm4py aligns one trace per variant, and
+every case inherits its variant's fitness. The log-level figures weight each variant by its case
+count, so they equal what pm4py reports on the per-case log:
+
+- `log_fitness` = 1 - sum(cost) / sum(best-worst cost) over the aligned cases (pm4py's
+  `fitness_alignments(...)["log_fitness"]`);
+- `average_case_fitness` = mean of the case fitnesses (`average_trace_fitness`);
+- `fitting_case_share` = share of cases with fitness 1 (`percentage_of_fitting_traces` / 100).
+
+Deviations are read off the alignments: a *skipped step* is a move on the model with a visible
+activity (the model expects it, the case does not do it); an *inserted step* is a move on the
+log (the case does something the model does not allow there). Each is counted in cases.
+
+Only the most frequent variants are aligned when `max_variants` / `variant_coverage` say so; the
+rest is reported as left out (`variants_left_out`, `cases_left_out`), never guessed.
+
+>>> import tempfile, pathlib
+>>> from mining import store
+>>> con = store.connect(pathlib.Path(tempfile.mkdtemp()) / "x.duckdb")
+>>> check_conformance(con, 1)   # doctest: +IGNORE_EXCEPTION_DETAIL
+Traceback (most recent call last):
+mining.errors.InputError: no cases to check ...
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from mining import store
+from mining.discovery import (
+    LogVariant,
+    ProcessModel,
+    discover_process_model,
+    load_log_variants,
+    read_process_model,
+)
+from mining.errors import InputError
+from mining.filters import LogFilter
+
+__all__ = [
+    "CaseFitness",
+    "ConformanceResult",
+    "Deviation",
+    "VariantFitness",
+    "check_conformance",
+    "read_case_fitness",
+]
+
+DeviationKind = Literal["skipped", "inserted"]
+
+# pm4py marks the missing side of a move so.
+_SKIP = ">>"
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    """A step the cases skip (the model expects it) or insert (the model does not allow it).
+
+    `cases`: aligned cases with this deviation at least once; `occurrences`: how often in all;
+    `variants`: in how many aligned variants; `case_share`: cases / aligned cases.
+    """
+
+    activity: str
+    kind: DeviationKind
+    cases: int
+    occurrences: int
+    variants: int
+    case_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class VariantFitness:
+    """Alignment of one variant. `fitness`/`cost` are None when the variant was not aligned
+    (left out by the cap: `aligned` False, or over the time limit: `timed_out` True)."""
+
+    variant_no: int
+    activities: tuple[str, ...]
+    cases: int
+    aligned: bool
+    timed_out: bool
+    fitness: float | None
+    cost: float | None
+    skipped: tuple[str, ...]
+    inserted: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFitness:
+    """One case's fitness, inherited from its variant (None: the variant was not aligned)."""
+
+    case_id: str
+    variant_no: int
+    fitness: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConformanceResult:
+    """Conformance of the (filtered) log to `model_source`.
+
+    Log-level figures cover the aligned cases (`cases_aligned`); what was left out is counted.
+    Per-case fitness is in the temp table `sf_case_fitness (case_no, case_id, variant_no,
+    fitness)` on the connection until the next call, readable with `read_case_fitness`.
+    """
+
+    model_source: str
+    model_activities: tuple[str, ...]
+    log_activities_not_in_model: tuple[str, ...]
+    model_activities_not_in_log: tuple[str, ...]
+    cases: int
+    variants: int
+    cases_aligned: int
+    variants_aligned: int
+    cases_left_out: int
+    variants_left_out: int
+    variants_timed_out: int
+    cases_timed_out: int
+    log_fitness: float | None
+    average_case_fitness: float | None
+    fitting_case_share: float | None
+    deviations: tuple[Deviation, ...]
+    variant_fitness: tuple[VariantFitness, ...]
+    left_out_note: str | None
+
+
+def check_conformance(
+    con: duckdb.DuckDBPyConnection,
+    log_id: int,
+    *,
+    flt: LogFilter | None = None,
+    model: ProcessModel | str | Path | None = None,
+    discovery_noise_threshold: float = 0.2,
+    max_variants: int | None = 1000,
+    variant_coverage: float | None = None,
+    max_seconds_per_variant: float | None = 30.0,
+    top_deviations: int | None = 50,
+) -> ConformanceResult:
+    """Align the log under `flt` with `model` and summarize fitness and deviations.
+
+    `model`: a `ProcessModel`, the path of a reference BPMN/PNML file, or None to discover one
+    from the same (filtered) log with the Inductive Miner at `discovery_noise_threshold` (with
+    0 the discovered model fits every case by construction).
+    `max_variants` / `variant_coverage`: align at most this many of the most frequent variants,
+    and only as many as needed to cover this share of the cases (None: no such limit).
+    `max_seconds_per_variant`: pm4py's time limit for one alignment (None: no limit).
+
+    >>> import tempfile, pathlib
+    >>> from mining import store
+    >>> con = store.connect(pathlib.Path(tempfile.mkdtemp()) / "x.duckdb")
+    >>> result = check_conformance(con, 1, model="standard.bpmn")  # doctest: +SKIP
+    >>> [(d.activity, d.kind, d.cases) for d in result.deviations[:3]]  # doctest: +SKIP
+    """
+    if max_variants is not None and max_variants < 1:
+        raise InputError(f"max_variants must be at least 1 (got {max_variants}), or None for all.")
+    if variant_coverage is not None and not 0.0 < variant_coverage <= 1.0:
+        raise InputError(
+            f"variant_coverage must be in (0, 1] (got {variant_coverage}), or None for all."
+        )
+    if isinstance(model, str | Path):
+        model = read_process_model(model)
+    variants = load_log_variants(con, log_id, flt=flt)
+    if not variants:
+        raise InputError(
+            f"no cases to check in log {log_id} under this filter; widen the filter "
+            "or load the log first."
+        )
+    if model is None:
+        model = discover_process_model(
+            con, log_id, flt=flt, noise_threshold=discovery_noise_threshold
+        )
+        # discovery redefined the temp tables for the same filter: the variants are unchanged
+    chosen = _variants_to_align(variants, max_variants, variant_coverage)
+    alignments = _align_variants(model, chosen, max_seconds_per_variant)
+
+    fitness_rows: list[tuple[int, float]] = []
+    per_variant: list[VariantFitness] = []
+    dev_cases: Counter[tuple[str, DeviationKind]] = Counter()
+    dev_occurrences: Counter[tuple[str, DeviationKind]] = Counter()
+    dev_variants: Counter[tuple[str, DeviationKind]] = Counter()
+    sum_cost = sum_bwc = sum_fitness = 0.0
+    fitting = aligned_cases = timed_out_cases = timed_out_variants = 0
+    for variant in variants:
+        if variant.variant_no not in alignments:
+            per_variant.append(
+                VariantFitness(
+                    variant.variant_no,
+                    variant.activities,
+                    variant.cases,
+                    False,
+                    False,
+                    None,
+                    None,
+                    (),
+                    (),
+                )
+            )
+            continue
+        alignment = alignments[variant.variant_no]
+        if alignment is None:
+            timed_out_variants += 1
+            timed_out_cases += variant.cases
+            per_variant.append(
+                VariantFitness(
+                    variant.variant_no,
+                    variant.activities,
+                    variant.cases,
+                    True,
+                    True,
+                    None,
+                    None,
+                    (),
+                    (),
+                )
+            )
+            continue
+        moves = _deviation_moves(alignment["alignment"])
+        for key, count in moves.items():
+            dev_cases[key] += variant.cases
+            dev_occurrences[key] += variant.cases * count
+            dev_variants[key] += 1
+        fitness = float(alignment["fitness"])
+        cost = float(alignment["cost"])
+        aligned_cases += variant.cases
+        sum_cost += variant.cases * cost
+        sum_bwc += variant.cases * float(alignment.get("bwc", 0.0))
+        sum_fitness += variant.cases * fitness
+        fitting += variant.cases if fitness == 1.0 else 0
+        fitness_rows.append((variant.variant_no, fitness))
+        per_variant.append(
+            VariantFitness(
+                variant_no=variant.variant_no,
+                activities=variant.activities,
+                cases=variant.cases,
+                aligned=True,
+                timed_out=False,
+                fitness=fitness,
+                cost=cost,
+                skipped=_activities_of(moves, "skipped"),
+                inserted=_activities_of(moves, "inserted"),
+            )
+        )
+    _store_case_fitness(con, fitness_rows)
+
+    deviations = sorted(
+        (
+            Deviation(
+                activity=activity,
+                kind=kind,
+                cases=dev_cases[(activity, kind)],
+                occurrences=dev_occurrences[(activity, kind)],
+                variants=dev_variants[(activity, kind)],
+                case_share=dev_cases[(activity, kind)] / aligned_cases,
+            )
+            for activity, kind in dev_cases
+        ),
+        key=lambda d: (-d.cases, -d.occurrences, d.kind, d.activity),
+    )
+    if top_deviations is not None:
+        deviations = deviations[:top_deviations]
+
+    total_cases = sum(v.cases for v in variants)
+    left_out_variants = len(variants) - len(chosen)
+    left_out_cases = total_cases - sum(v.cases for v in chosen)
+    log_labels = {a for v in variants for a in v.activities}
+    model_labels = set(model.activities)
+    return ConformanceResult(
+        model_source=model.source,
+        model_activities=model.activities,
+        log_activities_not_in_model=tuple(sorted(log_labels - model_labels)),
+        model_activities_not_in_log=tuple(sorted(model_labels - log_labels)),
+        cases=total_cases,
+        variants=len(variants),
+        cases_aligned=aligned_cases,
+        variants_aligned=len(fitness_rows),
+        cases_left_out=left_out_cases,
+        variants_left_out=left_out_variants,
+        variants_timed_out=timed_out_variants,
+        cases_timed_out=timed_out_cases,
+        log_fitness=(1.0 - sum_cost / sum_bwc if sum_bwc > 0 else None) if aligned_cases else None,
+        average_case_fitness=sum_fitness / aligned_cases if aligned_cases else None,
+        fitting_case_share=fitting / aligned_cases if aligned_cases else None,
+        deviations=tuple(deviations),
+        variant_fitness=tuple(per_variant),
+        left_out_note=_left_out_note(
+            left_out_variants, left_out_cases, timed_out_variants, timed_out_cases, total_cases
+        ),
+    )
+
+
+def read_case_fitness(
+    con: duckdb.DuckDBPyConnection, *, limit: int | None = None
+) -> tuple[CaseFitness, ...]:
+    """Per-case fitness of the last `check_conformance` on this connection, least fitting first
+    (cases of variants that were not aligned last, with fitness None).
+
+    >>> read_case_fitness(con, limit=10)  # doctest: +SKIP
+    """
+    if limit is not None and limit < 0:
+        raise InputError(f"limit must be 0 or more (got {limit}); leave it unset for all cases.")
+    try:
+        rows = con.execute(store.sql("conformance_case_fitness_rows"), {"limit": limit}).fetchall()
+    except duckdb.CatalogException as exc:
+        raise InputError(
+            "no conformance result on this connection; run check_conformance first."
+        ) from exc
+    return tuple(
+        CaseFitness(str(r[0]), int(r[1]), None if r[2] is None else float(r[2])) for r in rows
+    )
+
+
+def _variants_to_align(
+    variants: Sequence[LogVariant], max_variants: int | None, coverage: float | None
+) -> list[LogVariant]:
+    total = sum(v.cases for v in variants)
+    chosen: list[LogVariant] = []
+    covered = 0
+    for variant in variants:  # most frequent first
+        if max_variants is not None and len(chosen) >= max_variants:
+            break
+        if coverage is not None and covered >= coverage * total:
+            break
+        chosen.append(variant)
+        covered += variant.cases
+    return chosen
+
+
+def _align_variants(
+    model: ProcessModel, variants: Sequence[LogVariant], max_seconds: float | None
+) -> dict[int, dict[str, Any] | None]:
+    """pm4py alignments of one trace per variant, by variant number (None: timed out)."""
+    if not variants:
+        return {}
+    import pandas as pd
+    import pm4py
+
+    width = len(str(len(variants)))
+    case_ids: list[str] = []
+    labels: list[str] = []
+    positions: list[int] = []
+    for index, variant in enumerate(variants):
+        # Zero-padded ids: pm4py returns alignments in sorted case-id order.
+        case_ids.extend([str(index).zfill(width)] * len(variant.activities))
+        labels.extend(variant.activities)
+        positions.extend(range(len(variant.activities)))
+    frame = pd.DataFrame(
+        {
+            "case:concept:name": case_ids,
+            "concept:name": labels,
+            "time:timestamp": pd.Timestamp("2000-01-01") + pd.to_timedelta(positions, unit="s"),
+        }
+    )
+    options: dict[str, Any] = {"show_progress_bar": False}
+    if max_seconds is not None:
+        options["max_align_time_trace"] = float(max_seconds)
+    try:
+        results = pm4py.conformance_diagnostics_alignments(
+            frame,
+            model.net,
+            model.initial_marking,
+            model.final_marking,
+            multi_processing=False,
+            **options,
+        )
+    except Exception as exc:
+        if "easy sound" in str(exc):
+            raise InputError(
+                f"the model from {model.source} is not a sound workflow net (its final marking "
+                "cannot be reached from the initial one): alignments are not defined. Check the "
+                "model's start and end events and gateways."
+            ) from exc
+        raise
+    return {v.variant_no: r for v, r in zip(variants, results, strict=True)}
+
+
+def _deviation_moves(alignment: Sequence[tuple[Any, Any]]) -> Counter[tuple[str, DeviationKind]]:
+    moves: Counter[tuple[str, DeviationKind]] = Counter()
+    for log_side, model_side in alignment:
+        if log_side == _SKIP and model_side is not None and model_side != _SKIP:
+            moves[(str(model_side), "skipped")] += 1
+        elif model_side == _SKIP and log_side != _SKIP:
+            moves[(str(log_side), "inserted")] += 1
+    return moves
+
+
+def _activities_of(
+    moves: Counter[tuple[str, DeviationKind]], kind: DeviationKind
+) -> tuple[str, ...]:
+    return tuple(sorted(a for a, k in moves if k == kind))
+
+
+def _store_case_fitness(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, float]]) -> None:
+    con.execute(
+        store.sql("conformance_variant_fitness"),
+        {"variant_nos": [r[0] for r in rows], "fitness": [r[1] for r in rows]},
+    )
+    con.execute(store.sql("conformance_case_fitness"))
+
+
+def _left_out_note(
+    variants: int, cases: int, timed_out_variants: int, timed_out_cases: int, total: int
+) -> str | None:
+    parts = []
+    if variants:
+        parts.append(
+            f"{variants} least frequent variants ({cases} of {total} cases, "
+            f"{cases / total:.1%}) were not aligned (max_variants / variant_coverage)"
+        )
+    if timed_out_variants:
+        parts.append(
+            f"{timed_out_variants} variants ({timed_out_cases} cases) hit the alignment time "
+            "limit (max_seconds_per_variant)"
+        )
+    if not parts:
+        return None
+    return "; ".join(parts) + "; log-level figures cover the aligned cases only."

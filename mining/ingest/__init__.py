@@ -408,20 +408,25 @@ def _stage(
                {_text(mapping.team)} AS team,
                {_text(mapping.lifecycle)} AS lifecycle,
                {_json_object(event_columns)} AS attributes,
-               {_json_object(case_columns)} AS case_attributes,
                CAST({quote_ident(mapping.timestamp)} AS VARCHAR) AS ts_raw
         FROM sf_raw
         """
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE sf_valid AS "
-        "SELECT * EXCLUDE (case_attributes, ts_raw) FROM sf_stage "
+        "SELECT * EXCLUDE (ts_raw) FROM sf_stage "
         "WHERE case_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL"
     )
+    # Case attributes are constant within a case: build one JSON object per case, not per row.
+    firsts = [f"any_value({quote_ident(c)}) AS {quote_ident(c)}" for c in case_columns]
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE sf_case_attributes AS "
-        "SELECT case_id, any_value(case_attributes) AS attributes FROM sf_stage "
-        "WHERE case_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL GROUP BY case_id"
+        f"""
+        CREATE OR REPLACE TEMP TABLE sf_case_attributes AS
+        SELECT case_id, {_json_object(case_columns)} AS attributes
+        FROM (SELECT {_text(mapping.case)} AS case_id{"".join(", " + f for f in firsts)}
+              FROM sf_raw GROUP BY 1)
+        WHERE case_id IS NOT NULL
+        """
     )
 
 

@@ -86,7 +86,7 @@ CREATE TABLE IF NOT EXISTS events (
     attributes       JSON,                -- every other event-level column
     load_id          INTEGER NOT NULL,
     source_row       BIGINT NOT NULL,     -- 1-based data row (event number for XES) in that load's file
-    event_key        UBIGINT NOT NULL,    -- content hash + occurrence: identity across overlapping loads
+    occurrence       INTEGER NOT NULL,    -- 1 + number of identical earlier events in its file (see load_coded_events.sql)
     next_activity_id INTEGER,             -- directly-follows successor within the case (NULL at the end)
     next_ts          TIMESTAMP,
     next_team_id     INTEGER,

@@ -1,0 +1,2 @@
+-- Cases in the selection.
+SELECT count(*) FROM sf_cases

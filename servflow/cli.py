@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +37,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        if os.environ.get("SERVFLOW_DEBUG"):
+            raise
+        print(
+            f"servflow: internal error: {type(exc).__name__}: {exc}. This is a bug in servflow; "
+            "run again with SERVFLOW_DEBUG=1 for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,0 +1,305 @@
+"""Root causes: which case attributes go with long lead times, rework or stalling.
+
+For every value of every candidate attribute (each case attribute, plus the teams and resources
+that handled the case) that holds enough cases, the outcome of its cases is compared with the
+rest of the cases that have the attribute:
+
+- the effect size is **Cliff's delta** (P(group > rest) - P(group < rest), from -1 to 1),
+  computed from Mann-Whitney rank sums in SQL; for a yes/no outcome (rework, stalled) it equals
+  the difference of the two rates; `z` is the Mann-Whitney normal approximation (ties
+  corrected), so a big delta on few cases can be told from a solid one;
+- the plain-language figures beside it: median lead time of the group and of the rest (and their
+  difference and ratio), or the two rates and their ratio;
+- rows are ranked by Cliff's delta, worst first, among the values whose effect is clear
+  (`z >= min_z`); the other values follow, also by delta, with `clear` False.
+
+Attributes whose values are mostly unique (identifiers such as ticket or customer ids: fewer
+than half of the cases share their value with at least `min_cases` others) are skipped, learned
+from the data rather than from names; numeric ones are cut into quartile bins instead.
+Outcome flags come from the modules that define them: stalled cases from
+`mining.breakpoints.find_breakpoints`; rework is a case doing an activity more than once (the
+definition of `mining.rework`).
+
+>>> import tempfile, pathlib
+>>> from mining import store
+>>> con = store.connect(pathlib.Path(tempfile.mkdtemp()) / "x.duckdb")
+>>> find_root_causes(con, 1, outcome="rework").causes
+()
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+import duckdb
+
+from mining import store
+from mining.errors import InputError
+from mining.filters import LogFilter, apply_filter
+
+__all__ = [
+    "OUTCOMES",
+    "RESOURCE_FEATURE",
+    "TEAM_FEATURE",
+    "RootCause",
+    "RootCauseReport",
+    "SkippedAttribute",
+    "find_root_causes",
+]
+
+Outcome = Literal["lead_time", "rework", "stalled"]
+OUTCOMES: tuple[Outcome, ...] = ("lead_time", "rework", "stalled")
+
+# Names of the derived, multi-valued candidates (a case can pass through several teams).
+TEAM_FEATURE = "teams involved"
+RESOURCE_FEATURE = "resources involved"
+
+# Less than this share of an attribute's cases in values shared by >= min_cases cases: the
+# values are mostly unique (an identifier), not a category.
+_COMMON_VALUE_SHARE = 0.5
+# At least this share of an identifier-like attribute's values reading as numbers: bin it.
+_NUMERIC_SHARE = 0.95
+
+_DEFINITIONS = {
+    "lead_time": "lead time of the case in seconds (first to last event)",
+    "rework": "the case does some activity more than once",
+    "stalled": "the case stalled: it did not end at an end activity and has been idle longer "
+    "than is normal after its last activity (mining.breakpoints)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RootCause:
+    """One attribute value and how its cases differ from the rest.
+
+    For `lead_time`: `group_value` / `rest_value` are median lead times (s), `difference` their
+    difference (s), `ratio` group / rest. For flags: the rates of the outcome, their difference
+    and ratio (None when the rest's rate is 0). `cliffs_delta` > 0: worse than the rest.
+    `clear`: z >= min_z. `rank` starts at 1.
+    """
+
+    rank: int
+    attribute: str
+    value: str
+    cases: int
+    rest_cases: int
+    group_value: float
+    rest_value: float
+    difference: float
+    ratio: float | None
+    cliffs_delta: float
+    z: float | None
+    clear: bool
+    outcome_cases: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedAttribute:
+    """A candidate attribute left out, and why."""
+
+    attribute: str
+    reason: str
+    cases: int
+    distinct_values: int
+
+
+@dataclass(frozen=True, slots=True)
+class RootCauseReport:
+    """Root causes of `outcome` in the selected cases, ranked (see the module docstring).
+
+    `overall`: median lead time (s) or rate of the outcome over all selected cases;
+    `outcome_cases`: cases with the outcome (flags only).
+    """
+
+    outcome: Outcome
+    definition: str
+    cases: int
+    outcome_cases: int | None
+    overall: float | None
+    min_cases: int
+    min_z: float
+    attributes: tuple[str, ...]
+    binned_attributes: tuple[str, ...]
+    skipped: tuple[SkippedAttribute, ...]
+    causes: tuple[RootCause, ...]
+
+
+def find_root_causes(
+    con: duckdb.DuckDBPyConnection,
+    log_id: int,
+    *,
+    flt: LogFilter | None = None,
+    outcome: Outcome = "lead_time",
+    min_cases: int | None = None,
+    min_z: float = 3.0,
+    top: int | None = None,
+    include_resources: bool = False,
+    as_of: datetime | None = None,
+    end_activities: Sequence[str] | None = None,
+) -> RootCauseReport:
+    """Rank the attribute values that go with `outcome` ('lead_time', 'rework', 'stalled').
+
+    `min_cases`: smallest group (and rest) compared; default: 1% of the selected cases, at
+    least 20. `min_z`: the z a value needs to rank among the clear causes. `top`: keep the first
+    rows. `include_resources`: also compare the individual resources that handled the cases
+    (off by default: a case with more events meets more agents, so every agent looks a little
+    tied to rework and long cases; teams are few and do not suffer from this as much).
+    `as_of` / `end_activities`: passed to the break-point module for 'stalled'.
+
+    >>> report = find_root_causes(con, log_id, outcome="lead_time", top=5)  # doctest: +SKIP
+    >>> [(c.attribute, c.value, round(c.cliffs_delta, 2)) for c in report.causes]  # doctest: +SKIP
+    [('channel', 'WeChat', 0.41), ...]
+    """
+    if outcome not in OUTCOMES:
+        raise InputError(f"outcome must be one of {', '.join(OUTCOMES)} (got {outcome!r}).")
+    if min_cases is not None and min_cases < 1:
+        raise InputError(f"min_cases must be at least 1 (got {min_cases}).")
+    if top is not None and top < 0:
+        raise InputError(f"top must be 0 or more (got {top}); leave it unset for all rows.")
+
+    _define_outcome(con, log_id, flt, outcome, as_of=as_of, end_activities=end_activities)
+    cases, outcome_cases, overall = con.execute(
+        store.sql("rootcause_outcome_summary"), {"flag": outcome != "lead_time"}
+    ).fetchall()[0]
+    cases = int(cases)
+    threshold = min_cases if min_cases is not None else max(20, math.ceil(0.01 * cases))
+    con.execute(
+        store.sql("rootcause_case_features"),
+        {
+            "log_id": int(log_id),
+            "team_feature": TEAM_FEATURE,
+            "resource_feature": RESOURCE_FEATURE if include_resources else None,
+        },
+    )
+    kept, binned, skipped = _screen_attributes(con, threshold)
+    con.execute(store.sql("rootcause_numeric_bins"), {"numeric": binned})
+    rows = con.execute(
+        store.sql("rootcause_effects"), {"kept": kept, "min_cases": threshold}
+    ).fetchall()
+    causes = _causes(con, rows, outcome, kept, min_z)
+    return RootCauseReport(
+        outcome=outcome,
+        definition=_DEFINITIONS[outcome],
+        cases=cases,
+        outcome_cases=None
+        if outcome == "lead_time" or outcome_cases is None
+        else int(outcome_cases),
+        overall=None if overall is None else float(overall),
+        min_cases=threshold,
+        min_z=min_z,
+        attributes=tuple(kept),
+        binned_attributes=tuple(binned),
+        skipped=tuple(skipped),
+        causes=tuple(causes if top is None else causes[:top]),
+    )
+
+
+def _define_outcome(
+    con: duckdb.DuckDBPyConnection,
+    log_id: int,
+    flt: LogFilter | None,
+    outcome: Outcome,
+    *,
+    as_of: datetime | None,
+    end_activities: Sequence[str] | None,
+) -> None:
+    if outcome == "stalled":
+        from mining.breakpoints import find_breakpoints
+
+        report = find_breakpoints(con, log_id, flt=flt, as_of=as_of, end_activities=end_activities)
+        apply_filter(con, log_id, flt)
+        con.execute(
+            store.sql("rootcause_outcome_flagged"), {"case_ids": list(report.stalled_case_ids)}
+        )
+        return
+    apply_filter(con, log_id, flt)
+    con.execute(store.sql(f"rootcause_outcome_{outcome}"))
+
+
+def _screen_attributes(
+    con: duckdb.DuckDBPyConnection, min_cases: int
+) -> tuple[list[str], list[str], list[SkippedAttribute]]:
+    kept: list[str] = []
+    binned: list[str] = []
+    skipped: list[SkippedAttribute] = []
+    profile = con.execute(store.sql("rootcause_attribute_profile"), {"min_cases": min_cases})
+    for attribute, cases, distinct, in_common, numeric in profile.fetchall():
+        cases, distinct = int(cases), int(distinct)
+        if distinct < 2:
+            skipped.append(
+                SkippedAttribute(attribute, "a single value: nothing to compare", cases, distinct)
+            )
+        elif cases < 2 * min_cases:
+            skipped.append(
+                SkippedAttribute(
+                    attribute, f"fewer than {2 * min_cases} cases have it", cases, distinct
+                )
+            )
+        elif int(in_common) < _COMMON_VALUE_SHARE * cases:
+            if int(numeric) >= _NUMERIC_SHARE * distinct:
+                binned.append(attribute)
+            else:
+                skipped.append(
+                    SkippedAttribute(
+                        attribute,
+                        f"values mostly unique (only {int(in_common)} of {cases} cases share "
+                        f"their value with {min_cases} or more cases): an identifier",
+                        cases,
+                        distinct,
+                    )
+                )
+        else:
+            kept.append(attribute)
+    return kept, binned, skipped
+
+
+def _causes(
+    con: duckdb.DuckDBPyConnection,
+    rows: Sequence[tuple[Any, ...]],
+    outcome: Outcome,
+    kept: list[str],
+    min_z: float,
+) -> list[RootCause]:
+    rest_medians: dict[tuple[str, str], float] = {}
+    if outcome == "lead_time" and rows:
+        found = con.execute(
+            store.sql("rootcause_rest_medians"),
+            {"kept": kept, "attributes": [r[0] for r in rows], "values": [r[1] for r in rows]},
+        ).fetchall()
+        rest_medians = {(a, v): float(m) for a, v, m in found}
+    unranked = []
+    for attribute, value, n1, n2, y_sum, rest_y_sum, y_median, _, delta, z in rows:
+        n1, n2 = int(n1), int(n2)
+        if outcome == "lead_time":
+            group_value = float(y_median)
+            rest_value = rest_medians[(attribute, value)]
+            outcome_cases = None
+        else:
+            group_value = float(y_sum) / n1
+            rest_value = float(rest_y_sum) / n2
+            outcome_cases = round(float(y_sum))
+        unranked.append(
+            RootCause(
+                rank=0,
+                attribute=str(attribute),
+                value=str(value),
+                cases=n1,
+                rest_cases=n2,
+                group_value=group_value,
+                rest_value=rest_value,
+                difference=group_value - rest_value,
+                ratio=group_value / rest_value if rest_value else None,
+                cliffs_delta=float(delta),
+                z=None if z is None else float(z),
+                clear=z is not None and float(z) >= min_z,
+                outcome_cases=outcome_cases,
+            )
+        )
+    ordered = sorted(
+        unranked, key=lambda c: (not c.clear, -c.cliffs_delta, -c.cases, c.attribute, c.value)
+    )
+    return [replace(c, rank=i) for i, c in enumerate(ordered, start=1)]

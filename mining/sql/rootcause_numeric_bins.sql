@@ -1,0 +1,22 @@
+-- Numeric attributes with mostly unique values ($numeric), cut at their quartiles into four
+-- bins labelled by their bounds, so that "high amount" can be a cause like any category.
+CREATE OR REPLACE TEMP TABLE sf_rc_binned AS
+WITH numbers AS (
+    SELECT attribute, case_no, TRY_CAST(value AS DOUBLE) AS x
+    FROM sf_rc_features
+    WHERE list_contains($numeric::VARCHAR[], attribute) AND TRY_CAST(value AS DOUBLE) IS NOT NULL
+),
+cuts AS (
+    SELECT attribute,
+           quantile_cont(x, 0.25) AS q1, quantile_cont(x, 0.5) AS q2, quantile_cont(x, 0.75) AS q3
+    FROM numbers
+    GROUP BY attribute
+)
+SELECT n.attribute,
+       CASE WHEN n.x <= q1 THEN printf('<= %g', q1)
+            WHEN n.x <= q2 THEN printf('%g - %g', q1, q2)
+            WHEN n.x <= q3 THEN printf('%g - %g', q2, q3)
+            ELSE printf('> %g', q3) END AS value,
+       n.case_no
+FROM numbers n
+JOIN cuts USING (attribute)

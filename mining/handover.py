@@ -35,11 +35,12 @@ __all__ = [
 
 NetworkLevel = Literal["team", "resource"]
 
-# Above EXACT_BETWEENNESS_NODES nodes, betweenness is estimated from BETWEENNESS_SAMPLES sampled
-# sources (fixed seed): exact betweenness is O(nodes x edges), too slow for thousands of agents,
-# and the sample ranks the hubs the same.
-EXACT_BETWEENNESS_NODES = 300
-BETWEENNESS_SAMPLES = 100
+# Betweenness runs one shortest-path search per source node, each visiting every edge. Exact
+# when nodes x edges is within this budget; beyond it, estimated from as many sampled sources
+# (fixed seed) as the budget allows, at least BETWEENNESS_MIN_SOURCES: a dense agent network
+# of a million-event log would otherwise take minutes, and the sample still ranks the hubs.
+BETWEENNESS_BUDGET = 2_000_000
+BETWEENNESS_MIN_SOURCES = 10
 # Cap on cycles enumerated in one search (dense graphs have astronomically many).
 MAX_CYCLES_SEARCHED = 200_000
 
@@ -92,6 +93,8 @@ class HandoverNetwork:
     `edges` ranked by count; `nodes` ranked by case share, then betweenness (the teams
     everything flows through first); `cycles` ranked by `min_count`, then length.
     `available` is False when no selected event names a team (resource): everything is empty.
+    `betweenness_sources` is None when betweenness is exact, else the number of sampled
+    sources it was estimated from (large networks).
     `graph` is the networkx DiGraph with the same figures as node and edge attributes.
     """
 
@@ -102,6 +105,7 @@ class HandoverNetwork:
     edges: tuple[HandoverEdge, ...]
     nodes: tuple[HandoverNode, ...]
     cycles: tuple[HandoverCycle, ...]
+    betweenness_sources: int | None
     graph: nx.DiGraph = field(repr=False, compare=False)
 
 
@@ -174,7 +178,7 @@ def build_handover_network(
             p90_wait_s=e.p90_wait_s,
             distance=1.0 / e.count,
         )
-    betweenness = _betweenness(graph)
+    betweenness, sampled_sources = _betweenness(graph)
     nx.set_node_attributes(graph, betweenness, "betweenness")
 
     nodes = sorted(
@@ -200,18 +204,22 @@ def build_handover_network(
         edges=edges,
         nodes=tuple(nodes),
         cycles=_cycles(graph, edges, cycle_length_bound, max_cycles),
+        betweenness_sources=sampled_sources,
         graph=graph,
     )
 
 
-def _betweenness(graph: nx.DiGraph) -> dict[str, float]:
+def _betweenness(graph: nx.DiGraph) -> tuple[dict[str, float], int | None]:
+    """Betweenness per node, and the number of sampled sources (None: exact)."""
     import networkx as nx
 
-    if graph.number_of_nodes() < 3:
-        return dict.fromkeys(graph.nodes, 0.0)
-    k = None if graph.number_of_nodes() <= EXACT_BETWEENNESS_NODES else BETWEENNESS_SAMPLES
+    nodes, edges = graph.number_of_nodes(), graph.number_of_edges()
+    if nodes < 3:
+        return dict.fromkeys(graph.nodes, 0.0), None
+    sources = max(BETWEENNESS_MIN_SOURCES, BETWEENNESS_BUDGET // max(edges, 1))
+    k = None if sources >= nodes else sources
     found: dict[str, float] = nx.betweenness_centrality(graph, k=k, weight="distance", seed=0)
-    return found
+    return found, k
 
 
 def _cycles(

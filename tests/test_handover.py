@@ -86,6 +86,7 @@ def test_team_nodes_cycles_and_graph(small) -> None:
     assert (cycle.nodes, cycle.min_count, cycle.total_count) == (("Y", "Z"), 1, 3)
     assert net.graph["X"]["Y"]["count"] == 3
     assert net.graph.nodes["Y"]["betweenness"] == 0.5
+    assert net.betweenness_sources is None  # exact on a small network
 
 
 def test_resource_level_and_filters(small) -> None:

@@ -26,16 +26,21 @@ labels AS (
     SELECT team_id AS id, name FROM teams WHERE log_id = $log_id AND $level = 'team'
     UNION ALL
     SELECT resource_id, name FROM resources WHERE log_id = $log_id AND $level = 'resource'
+),
+per_pair AS (
+    SELECT source, target,
+           count(*) AS count,
+           count(DISTINCT case_no) AS cases,
+           avg(wait_s) AS mean_wait_s,
+           median(wait_s) AS median_wait_s,
+           quantile_cont(wait_s, 0.9) AS p90_wait_s,
+           sum(wait_s) AS total_wait_s
+    FROM handovers
+    GROUP BY source, target
 )
 SELECT s.name AS source, t.name AS target,
-       count(*) AS count,
-       count(DISTINCT h.case_no) AS cases,
-       avg(h.wait_s) AS mean_wait_s,
-       median(h.wait_s) AS median_wait_s,
-       quantile_cont(h.wait_s, 0.9) AS p90_wait_s,
-       sum(h.wait_s) AS total_wait_s
-FROM handovers h
-JOIN labels s ON s.id = h.source
-JOIN labels t ON t.id = h.target
-GROUP BY s.name, t.name
-ORDER BY count DESC, s.name, t.name
+       p.count, p.cases, p.mean_wait_s, p.median_wait_s, p.p90_wait_s, p.total_wait_s
+FROM per_pair p
+JOIN labels s ON s.id = p.source
+JOIN labels t ON t.id = p.target
+ORDER BY p.count DESC, s.name, t.name

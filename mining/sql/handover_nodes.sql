@@ -9,7 +9,8 @@ labels AS (
     UNION ALL
     SELECT resource_id, name FROM resources WHERE log_id = $log_id AND $level = 'resource'
 )
-SELECT l.name, count(*) AS events, count(DISTINCT o.case_no) AS cases
-FROM owners o JOIN labels l ON l.id = o.who
-GROUP BY l.name
-ORDER BY cases DESC, l.name
+SELECT l.name, o.events, o.cases
+FROM (SELECT who, count(*) AS events, count(DISTINCT case_no) AS cases
+      FROM owners WHERE who IS NOT NULL GROUP BY who) o
+JOIN labels l ON l.id = o.who
+ORDER BY o.cases DESC, l.name

@@ -1,0 +1,144 @@
+"""Mining runs end to end: the CLI's mine/report on the sample logs, the stored results and
+the report's JSON keys."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mining import store
+from mining.results import column_types
+from mining.run import SECTIONS, build_report, mine_log
+from servflow.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+TELECOM = REPO / "sample_logs" / "telecom_tickets.csv"
+
+
+@pytest.fixture(scope="module")
+def mined(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    db = tmp_path_factory.mktemp("run") / "db.duckdb"
+    assert main(["ingest", str(TELECOM), "--db", str(db), "--log", "telecom", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "mine",
+                "telecom",
+                "--db",
+                str(db),
+                "--quiet",
+                "--sla-attribute",
+                "ticket_type",
+                "--sla",
+                "投诉=72",
+                "--default-sla",
+                "48",
+                "--escalation-activity",
+                "升级",
+                "--satisfaction-attribute",
+                "satisfaction",
+            ]
+        )
+        == 0
+    )
+    with store.connect(db, read_only=True) as con:
+        return db, build_report(con, "telecom")
+
+
+def test_report_has_the_documented_keys_and_shapes(mined):
+    _, report = mined
+    truth = json.loads(TELECOM.with_suffix(".truth.json").read_text(encoding="utf-8"))
+    assert (report["cases"], report["events"]) == (truth["counts"]["tickets"], truth["counts"]["events"])
+    assert isinstance(report["kpis"], dict)
+    shapes = {
+        "dfg": {"source", "target", "count", "mean_s", "median_s", "p90_s"},
+        "variants": {"activities", "count", "share", "median_lead_time_s"},
+        "bottlenecks": {"source", "target", "median_s", "delay_share"},
+        "rework": {"activity", "cases", "share", "extra_time_s"},
+        "pingpong": {"activities", "cases"},
+        "breakpoints": {"activity", "stalled_cases", "dropout_share"},
+    }
+    for key, fields in shapes.items():
+        assert report[key], key
+        assert fields <= set(report[key][0]), key
+    assert sum(v["count"] for v in report["variants"]) == report["cases"]
+    assert {p["level"] for p in report["pingpong"]} == {"activity", "team"}
+
+
+def test_report_finds_the_injected_problems_of_the_sample(mined):
+    _, report = mined
+    truth = json.loads(TELECOM.with_suffix(".truth.json").read_text(encoding="utf-8"))
+    injected_edges = {(b["source"], b["target"]) for b in truth["bottleneck_edges"]}
+    top_edges = {(b["source"], b["target"]) for b in report["bottlenecks"][: len(injected_edges)]}
+    assert top_edges == injected_edges
+    stalled = {b["activity"]: b["stalled_cases"] for b in report["breakpoints"]}
+    for b in truth["breakpoints"]:
+        assert stalled[b["activity"]] == b["stalled_cases"]
+    team_pairs = [set(p["activities"]) for p in report["pingpong"] if p["level"] == "team"]
+    assert set(truth["pingpong_teams"][0]["teams"]) == team_pairs[0]
+
+
+def test_kpis_say_not_available_instead_of_zero(mined):
+    _, report = mined
+    kpis = report["kpis"]
+    assert kpis["escalation_rate"]["value"] is not None and kpis["escalation_rate"]["value"] > 0
+    assert 1 <= kpis["satisfaction"]["value"] <= 5
+    assert kpis["repeat_contact_rate"]["value"] is None  # not configured, not guessed
+    assert kpis["repeat_contact_rate"]["note"]
+
+
+def test_results_are_stored_per_run_with_the_documented_schema(mined, tmp_path):
+    db, _ = mined
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(db, copy)
+    with store.connect(copy) as con:
+        second = mine_log(con, "telecom")
+        runs = con.execute("SELECT run_id, cases FROM mining_runs ORDER BY run_id").fetchall()
+        for section, row_type in SECTIONS().items():
+            columns = {
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE table_name = ?",
+                    [f"run_{section}"],
+                ).fetchall()
+            }
+            assert set(column_types(row_type)) | {"run_id", "rank"} == columns, section
+        per_run = con.execute(
+            "SELECT run_id, count(*) FROM run_dfg GROUP BY run_id ORDER BY run_id"
+        ).fetchall()
+    assert [r[0] for r in runs] == [1, second.run_id] == [1, 2]
+    assert per_run[0][1] == per_run[1][1] > 0
+    documented = (REPO / "docs" / "results-schema.md").read_text(encoding="utf-8")
+    from mining.results import schema_markdown
+
+    assert documented == schema_markdown(SECTIONS()), "regenerate: python -m mining.run --schema"
+
+
+def test_report_marks_runs_stale_after_new_loads(mined, tmp_path):
+    db, _ = mined
+    copy = tmp_path / "stale.duckdb"
+    shutil.copy(db, copy)
+    extra = tmp_path / "more.csv"
+    extra.write_text(
+        "ticket_id,activity,timestamp\nNEW1,受理,2024-07-01T10:00:00+08:00\n", encoding="utf-8"
+    )
+    assert main(["ingest", str(extra), "--db", str(copy), "--log", "telecom", "--quiet"]) == 0
+    with store.connect(copy, read_only=True) as con:
+        assert build_report(con, "telecom")["stale"] is True
+
+
+def test_report_cli_json_and_errors(mined, capsys):
+    db, _ = mined
+    capsys.readouterr()
+    assert main(["report", "telecom", "--db", str(db), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["log"] == "telecom" and "故障诊断" in json.dumps(report, ensure_ascii=False)
+    assert main(["report", "nope", "--db", str(db)]) == 2
+    assert "No log named 'nope'" in capsys.readouterr().err
+    assert main(["mine", "telecom", "--db", str(db), "--sla", "bad"]) == 2
+    assert "NAME=VALUE" in capsys.readouterr().err
+    assert main(["mine", "telecom", "--db", str(db), "--where", "channel=nowhere"]) == 2
+    assert "no cases" in capsys.readouterr().err

@@ -7,10 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-command -v dot >/dev/null 2>&1 || missing+=(graphviz)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk fontconfig)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+for pkg in graphviz fonts-noto-cjk fontconfig chromium chromium-driver; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "servflow setup: installing system packages: ${missing[*]}"
     SUDO=""

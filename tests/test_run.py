@@ -51,7 +51,10 @@ def mined(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 def test_report_has_the_documented_keys_and_shapes(mined):
     _, report = mined
     truth = json.loads(TELECOM.with_suffix(".truth.json").read_text(encoding="utf-8"))
-    assert (report["cases"], report["events"]) == (truth["counts"]["tickets"], truth["counts"]["events"])
+    assert (report["cases"], report["events"]) == (
+        truth["counts"]["tickets"],
+        truth["counts"]["events"],
+    )
     assert isinstance(report["kpis"], dict)
     shapes = {
         "dfg": {"source", "target", "count", "mean_s", "median_s", "p90_s"},

@@ -152,6 +152,8 @@ def find_breakpoints(
 ) -> BreakpointReport:
     """Stalled cases and the activities where they stall, ranked by stalled cases.
 
+    The log is not cut at `as_of`: a case whose last event lies after it counts as not idle.
+
     >>> import tempfile, pathlib
     >>> from mining.ingest import ingest_file, IngestOptions
     >>> d = pathlib.Path(tempfile.mkdtemp())

@@ -37,7 +37,8 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter
+from mining.filters import LogFilter
+from mining.flows import prepare_case_views
 
 __all__ = [
     "ActivityBottleneck",
@@ -163,27 +164,33 @@ def find_activity_bottlenecks(
     ()
     """
     _check_quantile(baseline_quantile)
-    apply_filter(con, log_id, flt)
+    prepare_case_views(con, log_id, flt)
     if not _has_start_timestamps(con):
         return ()
+    params = {"log_id": int(log_id)}
+    counts = {
+        r[0]: (int(r[1]), int(r[2]))
+        for r in con.execute(store.sql("flow_activity_counts"), params).fetchall()
+    }
     rows = con.execute(
         store.sql("bottleneck_activities"),
-        {"log_id": int(log_id), "baseline_quantile": float(baseline_quantile)},
+        {**params, "baseline_quantile": float(baseline_quantile)},
     ).fetchall()
-    total_delay = sum(float(r[12]) for r in rows)
+    total_delay = sum(float(r[10]) for r in rows)
     result = []
     for r in rows:
-        (activity, occurrences, cases, service_n, service_mean, service_median) = r[:6]
-        (service_total, waiting_n, waiting_mean, waiting_median, waiting_total) = r[6:11]
-        baseline_s, delay_s = r[11], float(r[12])
+        activity, service_n, service_mean, service_median, service_total = r[:5]
+        waiting_n, waiting_mean, waiting_median, waiting_total = r[5:9]
+        baseline_s, delay_s = r[9], float(r[10])
+        occurrences, cases = counts[activity]
         service_total = float(service_total) if service_n else None
         waiting_total = float(waiting_total) if waiting_n else None
         both = (service_total or 0.0) + (waiting_total or 0.0)
         result.append(
             ActivityBottleneck(
                 activity=activity,
-                occurrences=int(occurrences),
-                cases=int(cases),
+                occurrences=occurrences,
+                cases=cases,
                 service_mean_s=float(service_mean) if service_n else None,
                 service_median_s=float(service_median) if service_n else None,
                 waiting_mean_s=float(waiting_mean) if waiting_n else None,
@@ -196,7 +203,7 @@ def find_activity_bottlenecks(
                 delay_share=delay_s / total_delay if total_delay > 0 else 0.0,
             )
         )
-    return tuple(result)
+    return tuple(sorted(result, key=lambda a: (-a.delay_s, -a.occurrences, a.activity)))
 
 
 def _check_quantile(q: float) -> None:
@@ -210,7 +217,7 @@ def _has_start_timestamps(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _define_waits(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None) -> WaitBasis:
-    apply_filter(con, log_id, flt)
+    prepare_case_views(con, log_id, flt)
     if _has_start_timestamps(con):
         con.execute(store.sql("bottleneck_waits_start"))
         return "start"

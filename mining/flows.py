@@ -199,7 +199,7 @@ def discover_dfg(
     >>> discover_dfg(con, 1, flt=LogFilter(variants_top_k=3)).counts()
     {}
     """
-    apply_filter(con, log_id, flt)
+    prepare_case_views(con, log_id, flt)
     params = {"log_id": int(log_id)}
     edges = tuple(
         DfgEdge(
@@ -336,27 +336,42 @@ def get_activity_statistics(
     >>> get_activity_statistics(con, 1)
     ()
     """
-    apply_filter(con, log_id, flt)
+    prepare_case_views(con, log_id, flt)
     params = {"log_id": int(log_id)}
+    counts = con.execute(store.sql("flow_activity_counts"), params).fetchall()
     has_start = con.execute(store.sql("flow_has_start_timestamps")).fetchone()
-    if not (has_start and has_start[0]):
-        rows = con.execute(store.sql("flow_activity_counts"), params).fetchall()
-        return tuple(
-            ActivityStatistics(r[0], int(r[1]), int(r[2]), None, None, None, None) for r in rows
+    times: dict[str, tuple[Any, ...]] = {}
+    if has_start and has_start[0]:
+        rows = con.execute(store.sql("flow_activity_times"), params).fetchall()
+        times = {r[0]: tuple(r[1:]) for r in rows}
+    result = []
+    for activity, occurrences, cases, _starts, _ends in counts:
+        service_n, service_mean, service_median, waiting_n, waiting_mean, waiting_median = (
+            times.get(activity, (0, None, None, 0, None, None))
         )
-    rows = con.execute(store.sql("flow_activity_times"), params).fetchall()
-    return tuple(
-        ActivityStatistics(
-            activity=r[0],
-            occurrences=int(r[1]),
-            cases=int(r[2]),
-            service_mean_s=_float_or_none(r[4]) if r[3] else None,
-            service_median_s=_float_or_none(r[5]) if r[3] else None,
-            waiting_mean_s=_float_or_none(r[7]) if r[6] else None,
-            waiting_median_s=_float_or_none(r[8]) if r[6] else None,
+        result.append(
+            ActivityStatistics(
+                activity=activity,
+                occurrences=int(occurrences),
+                cases=int(cases),
+                service_mean_s=_float_or_none(service_mean) if service_n else None,
+                service_median_s=_float_or_none(service_median) if service_n else None,
+                waiting_mean_s=_float_or_none(waiting_mean) if waiting_n else None,
+                waiting_median_s=_float_or_none(waiting_median) if waiting_n else None,
+            )
         )
-        for r in rows
-    )
+    return tuple(result)
+
+
+def prepare_case_views(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None) -> None:
+    """Apply `flt` and define the case-level views the flow queries read: `sf_flow_case_facts`
+    (per case: variant, size, first/last timestamp), `sf_flow_variant_counts` (cases per
+    variant) and `sf_flow_edge_cases` (cases per directly-follows edge). For other mining
+    modules that need the same case counts; not part of the public API.
+    """
+    _define_case_facts(con, log_id, flt)
+    con.execute(store.sql("flow_variant_counts"))
+    con.execute(store.sql("flow_edge_cases"))
 
 
 def _define_case_facts(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None) -> None:

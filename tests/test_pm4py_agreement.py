@@ -95,31 +95,55 @@ def _pm4py_frame(log: RealLog, path: Path) -> pd.DataFrame:
     )
 
 
-class Loaded:
-    """Real logs, each ingested into one DuckDB file and read with pm4py on first use."""
+# loaded once per session by the shared `real_db` fixture (tests/conftest.py)
+SHARED_DB_LOGS = ("helpdesk", "bpic2013_incidents", "road_traffic_fines")
 
-    def __init__(self, db_path: Path) -> None:
-        self.con = store.connect(db_path)
-        self.ids: dict[str, int] = {}
+
+class Loaded:
+    """Real logs and their pm4py frames, read on first use. The logs of the shared `real_db`
+    are read from it (read-only); the others are ingested into a database of this module."""
+
+    def __init__(self, request: pytest.FixtureRequest, own_db: Path) -> None:
+        self.request = request
+        self.own_db = own_db
+        self.cons: dict[str, duckdb.DuckDBPyConnection] = {}
         self.frames: dict[str, pd.DataFrame] = {}
+
+    def _connection(self, name: str, path: Path) -> duckdb.DuckDBPyConnection:
+        if name in SHARED_DB_LOGS:
+            if "shared" not in self.cons:
+                real_db = self.request.getfixturevalue("real_db")
+                self.cons["shared"] = store.connect(real_db, read_only=True)
+            return self.cons["shared"]
+        if "own" not in self.cons:
+            self.cons["own"] = store.connect(self.own_db)
+        con = self.cons["own"]
+        if con.execute("SELECT count(*) FROM logs WHERE name = ?", [name]).fetchone() == (0,):
+            ingest_file(con, path, IngestOptions(log_name=name))
+        return con
 
     def get(self, name: str) -> tuple[duckdb.DuckDBPyConnection, int, pd.DataFrame]:
         log = LOGS[name]
         path = SHARED_LOGS / log.file
         if not path.exists():
             pytest.skip(f"{path} is absent: set SERVFLOW_SHARED_LOGS to the shared log folder")
-        if name not in self.ids:
-            ingest_file(self.con, path, IngestOptions(log_name=name))
-            self.ids[name] = store.log_id_for(self.con, name)
+        con = self._connection(name, path)
+        if name not in self.frames:
             self.frames[name] = _pm4py_frame(log, path)
-        return self.con, self.ids[name], self.frames[name]
+        return con, store.log_id_for(con, name), self.frames[name]
+
+    def close(self) -> None:
+        for con in self.cons.values():
+            con.close()
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
-    logs = Loaded(tmp_path_factory.mktemp("agreement") / "agreement.duckdb")
+def loaded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Loaded]:
+    logs = Loaded(request, tmp_path_factory.mktemp("agreement") / "agreement.duckdb")
     yield logs
-    logs.con.close()
+    logs.close()
 
 
 def _assert_same_dfg(dfg: Dfg, df: pd.DataFrame) -> None:

@@ -4,14 +4,13 @@
 -- and the delay its waiting adds over the baseline hand-over wait (as in bottleneck_edges.sql).
 WITH timed AS MATERIALIZED (
     SELECT activity_id,
-           case_no,
            CASE WHEN start_ts IS NOT NULL
                 THEN (epoch_us(ts) - epoch_us(start_ts)) / 1e6 END AS service_s,
            CASE WHEN prev_ts IS NOT NULL
                 THEN greatest(epoch_us(coalesce(start_ts, ts)) - epoch_us(prev_ts), 0) / 1e6
            END AS waiting_s
     FROM (
-        SELECT activity_id, case_no, ts, start_ts,
+        SELECT activity_id, ts, start_ts,
                lag(ts) OVER (PARTITION BY case_no ORDER BY seq) AS prev_ts
         FROM sf_events
     )
@@ -21,8 +20,6 @@ baseline AS (
 ),
 activity_agg AS (
     SELECT t.activity_id,
-           count(*) AS occurrences,
-           count(DISTINCT t.case_no) AS n_cases,
            count(t.service_s) AS service_n,
            avg(t.service_s) AS service_mean_s,
            median(t.service_s) AS service_median_s,
@@ -37,8 +34,6 @@ activity_agg AS (
     GROUP BY t.activity_id
 )
 SELECT a.name AS activity,
-       g.occurrences,
-       g.n_cases AS cases,
        g.service_n,
        g.service_mean_s,
        g.service_median_s,
@@ -51,4 +46,4 @@ SELECT a.name AS activity,
        g.delay_s
 FROM activity_agg g
 JOIN activities a ON a.log_id = $log_id AND a.activity_id = g.activity_id
-ORDER BY g.delay_s DESC, g.occurrences DESC, a.name
+ORDER BY g.delay_s DESC, a.name

@@ -1,2 +1,2 @@
--- Cases of the filtered log that have at least one event (each has exactly one first event).
-SELECT count(*) FROM sf_events WHERE seq = 0
+-- Cases of the filtered log (that have at least one event).
+SELECT coalesce(sum(n), 0) FROM sf_flow_variant_counts

@@ -4,7 +4,6 @@
 CREATE OR REPLACE TEMP VIEW sf_bottleneck_waits AS
 SELECT activity_id AS source_id,
        next_activity_id AS target_id,
-       case_no,
        (epoch_us(next_ts) - epoch_us(ts)) / 1e6 AS wait_s
 FROM sf_events
 WHERE next_activity_id IS NOT NULL

@@ -1,25 +1,22 @@
--- Per activity of a log with start timestamps: occurrences, cases, the service time
--- (ts - start_ts, for events with a start timestamp) and the waiting time before each event (its
--- start, or its completion where it has no start and so is taken as instant, minus the previous
--- event's completion; floored at 0 where work overlaps, as pm4py floors hand-over times; none
--- for a case's first event).
+-- Per activity of a log with start timestamps: the service time (ts - start_ts, for events
+-- with a start timestamp) and the waiting time before each event (its start, or its completion
+-- where it has no start and so is taken as instant, minus the previous event's completion;
+-- floored at 0 where work overlaps, as pm4py floors hand-over times; none for a case's first
+-- event).
 WITH timed AS (
     SELECT activity_id,
-           case_no,
            CASE WHEN start_ts IS NOT NULL
                 THEN (epoch_us(ts) - epoch_us(start_ts)) / 1e6 END AS service_s,
            CASE WHEN prev_ts IS NOT NULL
                 THEN greatest(epoch_us(coalesce(start_ts, ts)) - epoch_us(prev_ts), 0) / 1e6
            END AS waiting_s
     FROM (
-        SELECT activity_id, case_no, ts, start_ts,
+        SELECT activity_id, ts, start_ts,
                lag(ts) OVER (PARTITION BY case_no ORDER BY seq) AS prev_ts
         FROM sf_events
     )
 )
 SELECT a.name AS activity,
-       t.occurrences,
-       t.n_cases AS cases,
        t.service_n,
        t.service_mean_s,
        t.service_median_s,
@@ -28,8 +25,6 @@ SELECT a.name AS activity,
        t.waiting_median_s
 FROM (
     SELECT activity_id,
-           count(*) AS occurrences,
-           count(DISTINCT case_no) AS n_cases,
            count(service_s) AS service_n,
            avg(service_s) AS service_mean_s,
            median(service_s) AS service_median_s,
@@ -40,4 +35,3 @@ FROM (
     GROUP BY activity_id
 ) t
 JOIN activities a ON a.log_id = $log_id AND a.activity_id = t.activity_id
-ORDER BY t.occurrences DESC, a.name

@@ -1,8 +1,11 @@
 """Root causes: which case attributes go with long lead times, rework or stalling.
 
-For every value of every candidate attribute (each case attribute, plus the teams and resources
-that handled the case) that holds enough cases, the outcome of its cases is compared with the
-rest of the cases that have the attribute:
+For every value of every candidate attribute that holds enough cases, the outcome of its cases
+is compared with the rest of the cases that have the attribute. Candidates are what is known
+about a case apart from its flow: each case attribute, each event attribute recorded on the
+case's first event (named `<attribute> (first event)`: what was known when the ticket was
+opened, such as a fine's amount or an incident's impact), and the teams (optionally resources)
+that handled the case (`teams involved`, several per case).
 
 - the effect size is **Cliff's delta** (P(group > rest) - P(group < rest), from -1 to 1),
   computed from Mann-Whitney rank sums in SQL; for a yes/no outcome (rework, stalled) it equals
@@ -40,8 +43,10 @@ import duckdb
 from mining import store
 from mining.errors import InputError
 from mining.filters import LogFilter, apply_filter
+from mining.kpis import json_path
 
 __all__ = [
+    "FIRST_EVENT_SUFFIX",
     "OUTCOMES",
     "RESOURCE_FEATURE",
     "TEAM_FEATURE",
@@ -57,6 +62,10 @@ OUTCOMES: tuple[Outcome, ...] = ("lead_time", "rework", "stalled")
 # Names of the derived, multi-valued candidates (a case can pass through several teams).
 TEAM_FEATURE = "teams involved"
 RESOURCE_FEATURE = "resources involved"
+# Candidates a case can hold several values of; case and first-event attributes hold one.
+MULTI_VALUED = (TEAM_FEATURE, RESOURCE_FEATURE)
+# Event attributes recorded on a case's first event are candidates under their name + this.
+FIRST_EVENT_SUFFIX = " (first event)"
 
 # Less than this share of an attribute's cases in values shared by >= min_cases cases: the
 # values are mostly unique (an identifier), not a category.
@@ -167,9 +176,19 @@ def find_root_causes(
     ).fetchall()[0]
     cases = int(cases)
     threshold = min_cases if min_cases is not None else max(20, math.ceil(0.01 * cases))
+    keys = [str(r[0]) for r in con.execute(store.sql("rootcause_case_attribute_keys")).fetchall()]
+    event_keys = [
+        str(r[0])
+        for r in con.execute(store.sql("rootcause_first_event_attribute_keys")).fetchall()
+        if r[0] not in keys
+    ]
     con.execute(
         store.sql("rootcause_case_features"),
         {
+            "keys": keys,
+            "paths": [json_path(k) for k in keys],
+            "event_names": [k + FIRST_EVENT_SUFFIX for k in event_keys],
+            "event_paths": [json_path(k) for k in event_keys],
             "log_id": int(log_id),
             "team_feature": TEAM_FEATURE,
             "resource_feature": RESOURCE_FEATURE if include_resources else None,
@@ -177,10 +196,10 @@ def find_root_causes(
     )
     kept, binned, skipped = _screen_attributes(con, threshold)
     con.execute(store.sql("rootcause_numeric_bins"), {"numeric": binned})
-    rows = con.execute(
-        store.sql("rootcause_effects"), {"kept": kept, "min_cases": threshold}
-    ).fetchall()
-    causes = _causes(con, rows, outcome, kept, min_z)
+    con.execute(store.sql("rootcause_candidates"), {"kept": kept})
+    con.execute(store.sql("rootcause_population"), {"multi": list(MULTI_VALUED)})
+    rows = con.execute(store.sql("rootcause_effects"), {"min_cases": threshold}).fetchall()
+    causes = _causes(con, rows, outcome, min_z)
     return RootCauseReport(
         outcome=outcome,
         definition=_DEFINITIONS[outcome],
@@ -217,7 +236,11 @@ def _define_outcome(
         )
         return
     apply_filter(con, log_id, flt)
-    con.execute(store.sql(f"rootcause_outcome_{outcome}"))
+    projected = flt is not None and flt.projects_activities
+    if outcome == "rework" and not projected:
+        con.execute(store.sql("rootcause_outcome_rework_from_cases"))
+    else:
+        con.execute(store.sql(f"rootcause_outcome_{outcome}"))
 
 
 def _screen_attributes(
@@ -226,7 +249,10 @@ def _screen_attributes(
     kept: list[str] = []
     binned: list[str] = []
     skipped: list[SkippedAttribute] = []
-    profile = con.execute(store.sql("rootcause_attribute_profile"), {"min_cases": min_cases})
+    profile = con.execute(
+        store.sql("rootcause_attribute_profile"),
+        {"min_cases": min_cases, "multi": list(MULTI_VALUED)},
+    )
     for attribute, cases, distinct, in_common, numeric in profile.fetchall():
         cases, distinct = int(cases), int(distinct)
         if distinct < 2:
@@ -261,18 +287,17 @@ def _causes(
     con: duckdb.DuckDBPyConnection,
     rows: Sequence[tuple[Any, ...]],
     outcome: Outcome,
-    kept: list[str],
     min_z: float,
 ) -> list[RootCause]:
     rest_medians: dict[tuple[str, str], float] = {}
     if outcome == "lead_time" and rows:
         found = con.execute(
             store.sql("rootcause_rest_medians"),
-            {"kept": kept, "attributes": [r[0] for r in rows], "values": [r[1] for r in rows]},
+            {"attributes": [r[0] for r in rows], "values": [r[1] for r in rows]},
         ).fetchall()
         rest_medians = {(a, v): float(m) for a, v, m in found}
     unranked = []
-    for attribute, value, n1, n2, y_sum, rest_y_sum, y_median, _, delta, z in rows:
+    for attribute, value, n1, n2, y_sum, rest_y_sum, y_median, delta, z in rows:
         n1, n2 = int(n1), int(n2)
         if outcome == "lead_time":
             group_value = float(y_median)

@@ -14,6 +14,7 @@ import pytest
 
 from mining import store
 from mining.errors import InputError
+from mining.filters import LogFilter
 from mining.ingest import IngestOptions, ingest_file
 from mining.rootcause import TEAM_FEATURE, find_root_causes
 
@@ -185,6 +186,14 @@ def test_flag_outcomes_agree_with_the_rework_and_breakpoint_modules(generated_lo
         stalled = find_root_causes(con, log_id, outcome="stalled")
         assert rework.outcome_cases == find_rework(con, log_id).cases_with_rework
         assert stalled.outcome_cases == find_breakpoints(con, log_id).stalled_cases
+        # under an activity projection the variants are rebuilt from the kept events
+        repeated = ("故障诊断",)
+        projected = LogFilter(exclude_activities=repeated)
+        assert (
+            find_root_causes(con, log_id, flt=projected, outcome="rework").outcome_cases
+            == find_rework(con, log_id, flt=projected).cases_with_rework
+            < rework.outcome_cases
+        )
     cause = next(c for c in rework.causes if (c.attribute, c.value) == ("ticket_type", "报障"))
     reworked = cases["activities"].map(lambda a: len(set(a)) < len(a))
     holds = cases["ticket_type"] == "报障"

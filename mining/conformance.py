@@ -177,6 +177,15 @@ def check_conformance(
             con, log_id, flt=flt, noise_threshold=discovery_noise_threshold
         )
         # discovery redefined the temp tables for the same filter: the variants are unchanged
+    log_labels = {a for v in variants for a in v.activities}
+    model_labels = set(model.activities)
+    if not log_labels & model_labels:
+        raise InputError(
+            f"none of the activities of the model from {model.source} occurs in the log "
+            f"(model: {', '.join(sorted(model_labels)[:10])}; log: "
+            f"{', '.join(sorted(log_labels)[:10])}). Conformance compares labels exactly: "
+            "check spelling, spaces and language of the model's task names."
+        )
     chosen = _variants_to_align(variants, max_variants, variant_coverage)
     alignments = _align_variants(model, chosen, max_seconds_per_variant)
 
@@ -269,8 +278,6 @@ def check_conformance(
     total_cases = sum(v.cases for v in variants)
     left_out_variants = len(variants) - len(chosen)
     left_out_cases = total_cases - sum(v.cases for v in chosen)
-    log_labels = {a for v in variants for a in v.activities}
-    model_labels = set(model.activities)
     return ConformanceResult(
         model_source=model.source,
         model_activities=model.activities,

@@ -350,7 +350,13 @@ def compute_kpis(
             basis_cases=int(fcr_basis) if fcr_ok else None,
             cases=int(fcr_cases) if fcr_ok else None,
             note=_note(
-                [],
+                [
+                    "resolution is reaching a learned end activity, so hand-overs to the "
+                    "teams that close or archive count as well; set resolution_activities "
+                    "to measure up to the step that resolves the request"
+                ]
+                if fcr_ok and resolution_learned
+                else [],
                 None
                 if fcr_ok
                 else "the log has neither teams nor resources"

@@ -229,6 +229,16 @@ def test_bad_models_and_options_are_refused(hand_db, tmp_path):
         log_id = store.log_id_for(con, "hand")
         with pytest.raises(HostileInputError):
             check_conformance(con, log_id, model=hostile)
+        foreign = tmp_path / "foreign.pnml"
+        foreign.write_text(
+            SEQUENCE_PNML.replace("受理", "P")
+            .replace("故障诊断", "Q")
+            .replace("远程处理", "R")
+            .replace("结单", "S"),
+            encoding="utf-8",
+        )
+        with pytest.raises(InputError, match="none of the activities"):
+            check_conformance(con, log_id, model=foreign)
         with pytest.raises(InputError, match="max_variants"):
             check_conformance(con, log_id, max_variants=0)
         with pytest.raises(InputError, match="variant_coverage"):

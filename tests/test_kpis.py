@@ -157,6 +157,8 @@ def test_unconfigured_scorecard_learns_resolution_and_says_what_is_missing(gener
     assert card.get("responsiveness").value is not None
     assert "second event" in card.get("responsiveness").definition
     assert card.values()["satisfaction"] is None
+    # learned resolution = archiving, after the callback team: every case changes team first
+    assert "learned end activity" in (card.get("first_contact_resolution").note or "")
 
 
 def test_repeat_contacts_by_customer_within_a_window(generated):

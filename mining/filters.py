@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import duckdb
 
-__all__ = ["LogFilter", "apply_filter"]
+__all__ = ["LogFilter", "apply_filter", "json_path"]
 
 TimeMode = Literal["started", "completed", "contained", "intersecting"]
 
@@ -120,6 +120,15 @@ def apply_filter(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | N
     )
 
 
+def json_path(key: str) -> str:
+    """A JSONPath selecting the top-level key `key` exactly, whatever characters it holds.
+
+    >>> json_path('渠道 "A"')
+    '$."渠道 \\\\"A\\\\""'
+    """
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _case_conditions(flt: LogFilter) -> tuple[str, list[Any]]:
     parts: list[str] = []
     params: list[Any] = []
@@ -136,7 +145,7 @@ def _case_conditions(flt: LogFilter) -> tuple[str, list[Any]]:
         params += [lo, hi]
     for attribute, values in flt.case_attributes:
         parts.append("list_contains(?, attributes ->> ?)")
-        params += [list(values), attribute]
+        params += [list(values), json_path(attribute)]
     where = "".join(f" AND ({p})" for p in parts)
     return where, params
 

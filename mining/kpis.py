@@ -44,7 +44,7 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter
+from mining.filters import LogFilter, apply_filter, json_path
 
 __all__ = [
     "KPI_NAMES",
@@ -52,7 +52,6 @@ __all__ = [
     "KpiColumns",
     "KpiScorecard",
     "compute_kpis",
-    "json_path",
 ]
 
 HolderLevel = Literal["team", "resource"]
@@ -139,15 +138,6 @@ class KpiScorecard:
     def values(self) -> dict[str, float | None]:
         """KPI name -> value (None = not available), for reports."""
         return {k.name: k.value for k in self.kpis}
-
-
-def json_path(key: str) -> str:
-    """A JSONPath selecting the top-level key `key` exactly, whatever characters it holds.
-
-    >>> json_path('渠道 "A"')
-    '$."渠道 \\\\"A\\\\""'
-    """
-    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def compute_kpis(

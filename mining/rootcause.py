@@ -42,8 +42,7 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter
-from mining.kpis import json_path
+from mining.filters import LogFilter, apply_filter, json_path
 
 __all__ = [
     "FIRST_EVENT_SUFFIX",

@@ -277,7 +277,11 @@ def mine_log(
         summary["sla"] = {"available": False, "note": "no SLA targets configured"}
 
     say("service-quality scorecard")
-    card = kpis.compute_kpis(con, log_id, flt=flt, columns=options.kpi_columns)
+    columns = options.kpi_columns or kpis.KpiColumns()
+    if options.end_activities and columns.resolution_activities is None:
+        # configured end activities are what "resolved" means unless said otherwise
+        columns = dataclasses.replace(columns, resolution_activities=options.end_activities)
+    card = kpis.compute_kpis(con, log_id, flt=flt, columns=columns)
     rows["kpis"] = card.kpis
     summary["kpis"] = _scalars(card)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -57,3 +58,30 @@ def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def db_path(tmp_path: Path) -> Path:
     """A fresh database file path (created on first connect)."""
     return tmp_path / "servflow.duckdb"
+
+
+@pytest.fixture(scope="session")
+def telecom(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., tuple[Path, dict]]:
+    """telecom(seed, tickets, switch_off=None) -> (database with the log as "telecom", truth)."""
+
+    def load(seed: int, tickets: int, switch_off: str | None = None) -> tuple[Path, dict]:
+        from mining import store
+        from mining.ingest import IngestOptions, ingest_file
+        from servflow.samplegen import generate_log
+
+        # one folder for the whole session, so other test files reuse what is generated here
+        folder = tmp_path_factory.getbasetemp() / "telecom"
+        folder.mkdir(exist_ok=True)
+        name = f"s{seed}-n{tickets}-{switch_off or 'all-on'}"
+        done = folder / f"{name}.done"
+        if not done.exists():
+            result = generate_log(
+                folder / f"{name}.csv", tickets=tickets, seed=seed, switch_off=switch_off
+            )
+            with store.connect(folder / f"{name}.duckdb") as con:
+                ingest_file(con, result.log_path, IngestOptions(log_name="telecom"))
+            done.touch()
+        truth = json.loads((folder / f"{name}.truth.json").read_text(encoding="utf-8"))
+        return folder / f"{name}.duckdb", truth
+
+    return load

@@ -3,8 +3,6 @@ truth and against pandas), and BPI Challenge 2013 support groups."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
@@ -126,31 +124,6 @@ def test_bad_options_are_rejected(small) -> None:
 
 
 # --- generated telecom log
-
-
-@pytest.fixture(scope="session")
-def telecom(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., tuple[Path, dict]]:
-    """telecom(seed, tickets, switch_off=None) -> (database with the log as "telecom", truth)."""
-
-    def load(seed: int, tickets: int, switch_off: str | None = None) -> tuple[Path, dict]:
-        from servflow.samplegen import generate_log
-
-        # one folder for the whole session, so other test files reuse what is generated here
-        folder = tmp_path_factory.getbasetemp() / "telecom"
-        folder.mkdir(exist_ok=True)
-        name = f"s{seed}-n{tickets}-{switch_off or 'all-on'}"
-        done = folder / f"{name}.done"
-        if not done.exists():
-            result = generate_log(
-                folder / f"{name}.csv", tickets=tickets, seed=seed, switch_off=switch_off
-            )
-            with store.connect(folder / f"{name}.duckdb") as con:
-                ingest_file(con, result.log_path, IngestOptions(log_name="telecom"))
-            done.touch()
-        truth = json.loads((folder / f"{name}.truth.json").read_text(encoding="utf-8"))
-        return folder / f"{name}.duckdb", truth
-
-    return load
 
 
 @pytest.mark.parametrize(("seed", "tickets"), [(7, 2000), (11, 2000), (7, 20000), (11, 20000)])

@@ -366,12 +366,17 @@ def get_activity_statistics(
 def prepare_case_views(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None) -> None:
     """Apply `flt` and define the case-level views the flow queries read: `sf_flow_case_facts`
     (per case: variant, size, first/last timestamp), `sf_flow_variant_counts` (cases per
-    variant) and `sf_flow_edge_cases` (cases per directly-follows edge). For other mining
-    modules that need the same case counts; not part of the public API.
+    variant), `sf_flow_edge_cases` (cases per directly-follows edge) and
+    `sf_flow_activity_case_counts` (occurrences, cases, starts, ends per activity). For other
+    mining modules that need the same case counts; not part of the public API.
+
+    Case counts are sums over the variants' case counts: a log has far fewer variants than
+    events, and counting distinct cases over millions of events is the slow part of a map.
     """
     _define_case_facts(con, log_id, flt)
     con.execute(store.sql("flow_variant_counts"))
     con.execute(store.sql("flow_edge_cases"))
+    con.execute(store.sql("flow_activity_case_counts"))
 
 
 def _define_case_facts(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None) -> None:

@@ -16,8 +16,7 @@ Excess over 1200: A->C 2400, B->C 600, the rest 0 -> delay shares 0.8 and 0.2.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -170,37 +169,8 @@ def test_bottlenecks_under_a_filter(hand: tuple[duckdb.DuckDBPyConnection, int])
 # --- known truth: the generated telecom log ----------------------------------------------------
 
 
-class Generated:
-    """Generated telecom logs, each written and ingested once per session, on first use."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.con = store.connect(folder / "generated.duckdb")
-        self.logs: dict[tuple[int, int, str], tuple[int, dict]] = {}
-
-    def get(self, tickets: int, seed: int, switch_off: str = "") -> tuple[int, dict]:
-        from servflow.samplegen import generate_log
-
-        key = (tickets, seed, switch_off)
-        if key not in self.logs:
-            name = f"telecom_{tickets}_{seed}_{switch_off or 'all'}"
-            result = generate_log(
-                self.folder / f"{name}.csv",
-                tickets=tickets,
-                seed=seed,
-                switch_off=switch_off or None,
-            )
-            ingest_file(self.con, result.log_path, IngestOptions(log_name=name))
-            truth = json.loads(result.truth_path.read_text(encoding="utf-8"))
-            self.logs[key] = (store.log_id_for(self.con, name), truth)
-        return self.logs[key]
-
-
-@pytest.fixture(scope="session")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
-    logs = Generated(tmp_path_factory.mktemp("telecom"))
-    yield logs
-    logs.con.close()
+def _open(db: Path) -> duckdb.DuckDBPyConnection:
+    return store.connect(db, read_only=True)
 
 
 SCALES = [
@@ -213,12 +183,13 @@ SCALES = [
 
 @pytest.mark.parametrize(("tickets", "seed"), SCALES)
 def test_injected_bottleneck_edges_rank_at_the_top(
-    generated: Generated, tickets: int, seed: int
+    telecom: Callable[..., tuple[Path, dict]], tickets: int, seed: int
 ) -> None:
-    log_id, truth = generated.get(tickets, seed)
+    db, truth = telecom(seed, tickets)
     injected = {(e["source"], e["target"]): e for e in truth["bottleneck_edges"]}
     assert injected, "the generated log should carry injected bottleneck edges"
-    ranked = find_bottlenecks(generated.con, log_id)
+    with _open(db) as con:
+        ranked = find_bottlenecks(con, store.log_id_for(con, "telecom"))
     top = ranked[: len(injected)]
     # the injected edges, and nothing else, at the top
     assert {(b.source, b.target) for b in top} == set(injected)
@@ -238,22 +209,26 @@ def test_injected_bottleneck_edges_rank_at_the_top(
 
 @pytest.mark.parametrize(("tickets", "seed"), SCALES)
 def test_injected_bottlenecks_show_as_waiting_before_their_targets(
-    generated: Generated, tickets: int, seed: int
+    telecom: Callable[..., tuple[Path, dict]], tickets: int, seed: int
 ) -> None:
-    log_id, truth = generated.get(tickets, seed)
+    db, truth = telecom(seed, tickets)
     targets = {e["target"] for e in truth["bottleneck_edges"]}
-    ranked = find_activity_bottlenecks(generated.con, log_id)
+    with _open(db) as con:
+        ranked = find_activity_bottlenecks(con, store.log_id_for(con, "telecom"))
     assert {a.activity for a in ranked[: len(targets)]} == targets
     for a in ranked[: len(targets)]:
         assert a.waiting_median_s is not None and a.service_median_s is not None
         assert a.waiting_median_s > 5 * a.service_median_s
 
 
-def test_without_the_injected_bottleneck_its_edges_are_ordinary(generated: Generated) -> None:
-    _, truth = generated.get(2_000, 7)
-    log_id, truth_off = generated.get(2_000, 7, switch_off="bottleneck")
+def test_without_the_injected_bottleneck_its_edges_are_ordinary(
+    telecom: Callable[..., tuple[Path, dict]],
+) -> None:
+    _, truth = telecom(7, 2_000)
+    db, truth_off = telecom(7, 2_000, switch_off="bottleneck")
     assert truth_off["bottleneck_edges"] == []
-    ranked = find_bottlenecks(generated.con, log_id)
+    with _open(db) as con:
+        ranked = find_bottlenecks(con, store.log_id_for(con, "telecom"))
     position = {(b.source, b.target): i for i, b in enumerate(ranked)}
     for edge in truth["bottleneck_edges"]:
         b = ranked[position[(edge["source"], edge["target"])]]

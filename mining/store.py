@@ -6,7 +6,7 @@ extension installation is off, so nothing ever waits on a download.
 
 >>> import tempfile, pathlib
 >>> with connect(pathlib.Path(tempfile.mkdtemp()) / "x.duckdb") as con:
-...     con.execute("SELECT count(*) FROM logs").fetchall()
+...     one(con, "SELECT count(*) FROM logs")
 (0,)
 """
 

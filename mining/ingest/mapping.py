@@ -200,10 +200,10 @@ def resolve_mapping(
             continue
         chosen[role] = None
         for synonym in SYNONYMS[role]:
-            column = by_norm.get(synonym)
-            if column is not None and column not in taken:
-                chosen[role] = column
-                taken.add(column)
+            match = by_norm.get(synonym)
+            if match is not None and match not in taken:
+                chosen[role] = match
+                taken.add(match)
                 break
     missing = [role for role in REQUIRED if chosen[role] is None]
     if missing:

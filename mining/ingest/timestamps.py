@@ -187,10 +187,11 @@ def _detect(
     if len(fitting) > 1:
         fitting = _narrow_on_full_column(con, table, text, fitting, zone)
     if len(fitting) > 1:
-        example = _disagreeing_value(con, fitting[0], fitting[1], zone)
+        disagreeing = _disagreeing_value(con, fitting[0], fitting[1], zone)
         options = " or ".join(repr(f) for f in fitting if f != ISO)
         raise InputError(
-            f"{source}: timestamps in column {column!r} are ambiguous: a value such as {example!r} "
+            f"{source}: timestamps in column {column!r} are ambiguous: a value such as "
+            f"{disagreeing!r} "
             f"reads as different dates with {options}. servflow does not guess: pass "
             "--timestamp-format with the right layout."
         )

@@ -39,6 +39,68 @@ SIMILARITY = 0.92
 
 
 @dataclass(frozen=True, slots=True)
+class EventCheck:
+    """A check over the staged events: its query returns (affected, examples[, cases])."""
+
+    code: str
+    pattern: str
+    query: str
+    warn_at: float  # share of events from which the finding is a warning
+    error_at: float | None
+    message: str
+    needs_start: bool = False
+
+
+EVENT_CHECKS = (
+    EventCheck(
+        "form_based_capture",
+        "form-based capture",
+        "quality_form_based_capture",
+        0.05,
+        None,
+        "{affected} events in {cases} cases share their timestamp with another event of the "
+        "same case; their order follows the source file.",
+    ),
+    EventCheck(
+        "collateral_events",
+        "collateral events (exact duplicates)",
+        "quality_collateral_events",
+        0.001,
+        0.10,
+        "{affected} events are exact copies of another event (same case, activity, timestamp, "
+        "resource and attributes); they are kept as recorded.",
+    ),
+    EventCheck(
+        "implausible_timestamps",
+        "time travel (implausible timestamps)",
+        "quality_implausible_timestamps",
+        0.0,
+        0.10,
+        "{affected} events have a timestamp before {earliest:%Y-%m-%d} or in the future; check "
+        "the timestamp format and time zone.",
+    ),
+    EventCheck(
+        "start_after_complete",
+        "time travel (start after completion)",
+        "quality_start_after_complete",
+        0.0,
+        0.10,
+        "{affected} events start after they complete; their service time is not used.",
+        needs_start=True,
+    ),
+    EventCheck(
+        "before_case_start",
+        "time travel (event before the case's recorded start)",
+        "quality_before_case_start",
+        0.05,
+        None,
+        "{affected} events are dated before the first recorded event of their case (recorded "
+        "out of time order); servflow orders events by time.",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class QualityFinding:
     """One data-quality finding of one load."""
 
@@ -120,95 +182,30 @@ def check_staged_events(
     if valid == 0:
         return tuple(findings)
 
-    affected, cases, examples = one(con, sql("quality_form_based_capture")) or (
-        0,
-        0,
-        None,
-    )
-    if affected:
-        share = affected / valid
-        findings.append(
-            QualityFinding(
-                "form_based_capture",
-                "form-based capture",
-                _by_share(share, 0.05),
-                int(affected),
-                share,
-                f"{affected} events in {cases} cases share their timestamp with another event "
-                "of the same case; their order follows the source file.",
-                _examples(examples),
-            )
-        )
-
-    affected, examples = one(con, sql("quality_collateral_events")) or (0, None)
-    if affected:
-        share = affected / valid
-        findings.append(
-            QualityFinding(
-                "collateral_events",
-                "collateral events (exact duplicates)",
-                _by_share(share, 0.001, 0.10),
-                int(affected),
-                share,
-                f"{affected} events are exact copies of another event (same case, activity, "
-                "timestamp, resource and attributes); they are kept as recorded.",
-                _examples(examples),
-            )
-        )
-
     latest = (now or datetime.now(UTC)).replace(tzinfo=None) + timedelta(days=1)
-    affected, examples = one(
-        con,
-        sql("quality_implausible_timestamps"),
-        {"earliest": EARLIEST_PLAUSIBLE, "latest": latest},
-    ) or (0, None)
-    if affected:
+    params = {"earliest": EARLIEST_PLAUSIBLE, "latest": latest}
+    for check in EVENT_CHECKS:
+        if check.needs_start and not has_start:
+            continue
+        query = sql(check.query)
+        row = one(con, query, {k: v for k, v in params.items() if f"${k}" in query} or None)
+        affected = int(row[0]) if row and row[0] else 0
+        if not affected:
+            continue
         share = affected / valid
         findings.append(
             QualityFinding(
-                "implausible_timestamps",
-                "time travel (implausible timestamps)",
-                _by_share(share, 0.0, 0.10),
-                int(affected),
+                check.code,
+                check.pattern,
+                _by_share(share, check.warn_at, check.error_at),
+                affected,
                 share,
-                f"{affected} events have a timestamp before {EARLIEST_PLAUSIBLE:%Y-%m-%d} or in "
-                "the future; check the timestamp format and time zone.",
-                _examples(examples),
-            )
-        )
-
-    if has_start:
-        affected, examples = one(con, sql("quality_start_after_complete")) or (
-            0,
-            None,
-        )
-        if affected:
-            share = affected / valid
-            findings.append(
-                QualityFinding(
-                    "start_after_complete",
-                    "time travel (start after completion)",
-                    _by_share(share, 0.0, 0.10),
-                    int(affected),
-                    share,
-                    f"{affected} events start after they complete; their service time is not used.",
-                    _examples(examples),
-                )
-            )
-
-    affected, examples = one(con, sql("quality_before_case_start")) or (0, None)
-    if affected:
-        share = affected / valid
-        findings.append(
-            QualityFinding(
-                "before_case_start",
-                "time travel (event before the case's recorded start)",
-                _by_share(share, 0.05),
-                int(affected),
-                share,
-                f"{affected} events are dated before the first recorded event of their case "
-                "(recorded out of time order); servflow orders events by time.",
-                _examples(examples),
+                check.message.format(
+                    affected=affected,
+                    cases=row[2] if row and len(row) > 2 else None,
+                    earliest=EARLIEST_PLAUSIBLE,
+                ),
+                _examples(row[1] if row else None),
             )
         )
 

@@ -12,6 +12,6 @@ examples AS (
     FROM (SELECT * FROM groups ORDER BY first_row LIMIT 5) g
 )
 SELECT (SELECT coalesce(sum(n), 0) FROM groups) AS affected,
-       (SELECT count(DISTINCT case_id) FROM groups) AS cases,
        (SELECT list({'row': first_row, 'case': case_id, 'timestamp': ts::VARCHAR,
-                     'activities': activities} ORDER BY first_row) FROM examples) AS examples
+                     'activities': activities} ORDER BY first_row) FROM examples) AS examples,
+       (SELECT count(DISTINCT case_id) FROM groups) AS cases

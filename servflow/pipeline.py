@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mining import store
 from mining.errors import StorageError
 from mining.ingest import IngestOptions, LoadResult, ingest_file
 
-__all__ = ["ingest_paths", "publish_snapshot"]
+if TYPE_CHECKING:
+    from mining.run import MiningOptions, MiningRun
+
+__all__ = ["ingest_paths", "mine", "publish_snapshot"]
 
 
 def ingest_paths(
@@ -40,6 +45,26 @@ def ingest_paths(
         for path in paths:
             results.append(ingest_file(con, path, options, progress=progress))
     return results
+
+
+def mine(
+    db_path: str | os.PathLike[str] | None,
+    log_name: str,
+    *,
+    as_of: datetime | None = None,
+    options: MiningOptions | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> MiningRun:
+    """Mine `log_name` and store the results as a new mining run (see `mining.run`)."""
+    from dataclasses import replace
+
+    from mining.run import MiningOptions, mine_log
+
+    options = options or MiningOptions()
+    if as_of is not None:
+        options = replace(options, as_of=as_of)
+    with store.connect(db_path) as con:
+        return mine_log(con, log_name, options, progress=progress)
 
 
 def publish_snapshot(

@@ -35,7 +35,17 @@ from typing import Any
 
 import duckdb
 
-from mining import store
+from mining import (
+    bottlenecks,
+    breakpoints,
+    conformance,
+    flows,
+    handover,
+    kpis,
+    rework,
+    rootcause,
+    store,
+)
 from mining.errors import InputError
 from mining.filters import LogFilter
 from mining.results import read_section, schema_markdown, write_section
@@ -118,45 +128,30 @@ class MiningRun:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _sections() -> dict[str, type]:
-    """Section name -> result row type (the stored tables, in report order)."""
-    from mining import (
-        bottlenecks,
-        breakpoints,
-        conformance,
-        flows,
-        handover,
-        kpis,
-        rework,
-        rootcause,
-    )
-
-    return {
-        "kpis": kpis.Kpi,
-        "dfg": flows.DfgEdge,
-        "endpoints": Endpoint,
-        "activities": flows.ActivityStatistics,
-        "variants": flows.Variant,
-        "bottlenecks": bottlenecks.Bottleneck,
-        "activity_bottlenecks": bottlenecks.ActivityBottleneck,
-        "rework": rework.ReworkRow,
-        "rework_loops": rework.ReworkLoop,
-        "pingpong": rework.PingPongRow,
-        "handovers_team": handover.HandoverEdge,
-        "handover_team_nodes": handover.HandoverNode,
-        "handovers_resource": handover.HandoverEdge,
-        "breakpoints": breakpoints.BreakpointRow,
-        "stalled_cases": StalledCase,
-        "sla": breakpoints.SlaRow,
-        "conformance_variants": conformance.VariantFitness,
-        "deviations": conformance.Deviation,
-        "root_causes_lead_time": rootcause.RootCause,
-        "root_causes_rework": rootcause.RootCause,
-        "root_causes_stalled": rootcause.RootCause,
-    }
-
-
-SECTIONS: Callable[[], dict[str, type]] = _sections
+# Section name -> result row type: the stored `run_<section>` tables, in report order.
+SECTIONS: dict[str, type] = {
+    "kpis": kpis.Kpi,
+    "dfg": flows.DfgEdge,
+    "endpoints": Endpoint,
+    "activities": flows.ActivityStatistics,
+    "variants": flows.Variant,
+    "bottlenecks": bottlenecks.Bottleneck,
+    "activity_bottlenecks": bottlenecks.ActivityBottleneck,
+    "rework": rework.ReworkRow,
+    "rework_loops": rework.ReworkLoop,
+    "pingpong": rework.PingPongRow,
+    "handovers_team": handover.HandoverEdge,
+    "handover_team_nodes": handover.HandoverNode,
+    "handovers_resource": handover.HandoverEdge,
+    "breakpoints": breakpoints.BreakpointRow,
+    "stalled_cases": StalledCase,
+    "sla": breakpoints.SlaRow,
+    "conformance_variants": conformance.VariantFitness,
+    "deviations": conformance.Deviation,
+    "root_causes_lead_time": rootcause.RootCause,
+    "root_causes_rework": rootcause.RootCause,
+    "root_causes_stalled": rootcause.RootCause,
+}
 
 
 def _scalars(report: Any) -> dict[str, Any]:
@@ -180,17 +175,6 @@ def mine_log(
     progress: Progress | None = None,
 ) -> MiningRun:
     """Compute every analysis of `log_name` and store it as a new mining run."""
-    from mining import (
-        bottlenecks,
-        breakpoints,
-        conformance,
-        flows,
-        handover,
-        kpis,
-        rework,
-        rootcause,
-    )
-
     options = options or MiningOptions()
     say = progress or (lambda _message: None)
     started = time.perf_counter()
@@ -311,7 +295,6 @@ def mine_log(
 
     say("storing results")
     duration = time.perf_counter() - started
-    sections = _sections()
     with store.transaction(con):
         run_row = store.one(con, "SELECT coalesce(max(run_id), 0) + 1 FROM mining_runs")
         run_id = int(run_row[0]) if run_row else 1
@@ -336,7 +319,7 @@ def mine_log(
                 _version(),
             ],
         )
-        for section, row_type in sections.items():
+        for section, row_type in SECTIONS.items():
             write_section(con, run_id, section, row_type, rows.get(section, ()))
     return MiningRun(run_id, log_name, as_of, dfg.cases, dfg.events, duration, summary)
 
@@ -381,7 +364,7 @@ def build_report(
             f"Mining run {run_id} belongs to log {run['log_name']!r}, not {log_name!r}."
         )
     summary = json.loads(run["summary"])
-    sections = {name: read_section(con, run_id, name) for name in _sections()}
+    sections = {name: read_section(con, run_id, name) for name in SECTIONS}
     newer = store.one(
         con,
         "SELECT count(*) FROM loads WHERE log_id = ? AND load_id > ?",
@@ -419,7 +402,7 @@ def build_report(
 
 def _main(argv: list[str]) -> int:
     if argv[:1] == ["--schema"]:
-        sys.stdout.write(schema_markdown(_sections()))
+        sys.stdout.write(schema_markdown(SECTIONS))
         return 0
     print("usage: python -m mining.run --schema", file=sys.stderr)
     return 2

@@ -100,7 +100,7 @@ def test_results_are_stored_per_run_with_the_documented_schema(mined, tmp_path):
     with store.connect(copy) as con:
         second = mine_log(con, "telecom")
         runs = con.execute("SELECT run_id, cases FROM mining_runs ORDER BY run_id").fetchall()
-        for section, row_type in SECTIONS().items():
+        for section, row_type in SECTIONS.items():
             columns = {
                 r[0]
                 for r in con.execute(
@@ -117,7 +117,7 @@ def test_results_are_stored_per_run_with_the_documented_schema(mined, tmp_path):
     documented = (REPO / "docs" / "results-schema.md").read_text(encoding="utf-8")
     from mining.results import schema_markdown
 
-    assert documented == schema_markdown(SECTIONS()), "regenerate: python -m mining.run --schema"
+    assert documented == schema_markdown(SECTIONS), "regenerate: python -m mining.run --schema"
 
 
 def test_report_marks_runs_stale_after_new_loads(mined, tmp_path):

@@ -112,7 +112,8 @@ def apply_filter(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | N
                    lead(activity_id) OVER w AS next_activity_id,
                    lead(ts) OVER w AS next_ts,
                    lead(team_id) OVER w AS next_team_id,
-                   lead(resource_id) OVER w AS next_resource_id)
+                   lead(resource_id) OVER w AS next_resource_id,
+                   lead(start_ts) OVER w AS next_start_ts)
         FROM ({base_events}) e
         SEMI JOIN sf_kept_activities k ON e.activity_id = k.activity_id
         WINDOW w AS (PARTITION BY case_no ORDER BY seq)

@@ -3,17 +3,19 @@
 -- start, minus the previous event's completion, floored at 0; none for a case's first event),
 -- and the delay its waiting adds over the baseline hand-over wait (as in bottleneck_edges.sql).
 WITH timed AS MATERIALIZED (
+    -- service time from each event itself, waiting time from its predecessor's successor
+    -- columns (no window function needed)
     SELECT activity_id,
            CASE WHEN start_ts IS NOT NULL
                 THEN (epoch_us(ts) - epoch_us(start_ts)) / 1e6 END AS service_s,
-           CASE WHEN prev_ts IS NOT NULL
-                THEN greatest(epoch_us(coalesce(start_ts, ts)) - epoch_us(prev_ts), 0) / 1e6
-           END AS waiting_s
-    FROM (
-        SELECT activity_id, ts, start_ts,
-               lag(ts) OVER (PARTITION BY case_no ORDER BY seq) AS prev_ts
-        FROM sf_events
-    )
+           NULL::DOUBLE AS waiting_s
+    FROM sf_events
+    UNION ALL
+    SELECT next_activity_id,
+           NULL::DOUBLE,
+           greatest(epoch_us(coalesce(next_start_ts, next_ts)) - epoch_us(ts), 0) / 1e6
+    FROM sf_events
+    WHERE next_activity_id IS NOT NULL
 ),
 baseline AS (
     SELECT quantile_cont(waiting_s, $baseline_quantile) AS baseline_s FROM timed

@@ -6,9 +6,5 @@ CREATE OR REPLACE TEMP VIEW sf_bottleneck_waits AS
 SELECT activity_id AS source_id,
        next_activity_id AS target_id,
        greatest(epoch_us(coalesce(next_start_ts, next_ts)) - epoch_us(ts), 0) / 1e6 AS wait_s
-FROM (
-    SELECT activity_id, next_activity_id, ts, next_ts,
-           lead(start_ts) OVER (PARTITION BY case_no ORDER BY seq) AS next_start_ts
-    FROM sf_events
-)
+FROM sf_events
 WHERE next_activity_id IS NOT NULL

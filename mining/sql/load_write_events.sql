@@ -9,7 +9,8 @@ SELECT $log_id::INTEGER,
        lead(activity_id) OVER w,
        lead(ts) OVER w,
        lead(team_id) OVER w,
-       lead(resource_id) OVER w
+       lead(resource_id) OVER w,
+       lead(start_ts) OVER w
 FROM sf_merged
 WINDOW w AS (PARTITION BY case_no ORDER BY ts, load_id, source_row)
 ORDER BY case_no, ts, load_id, source_row

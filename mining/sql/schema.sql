@@ -90,7 +90,8 @@ CREATE TABLE IF NOT EXISTS events (
     next_activity_id INTEGER,             -- directly-follows successor within the case (NULL at the end)
     next_ts          TIMESTAMP,
     next_team_id     INTEGER,
-    next_resource_id INTEGER
+    next_resource_id INTEGER,
+    next_start_ts    TIMESTAMP            -- the successor's start timestamp, where it has one
 );
 
 -- Data-quality report of each load (Suriadi et al. 2017 imperfection patterns and rejected rows).

@@ -36,7 +36,7 @@ __all__ = [
     "transaction",
 ]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 DEFAULT_DB_NAME = "servflow.duckdb"
 
 

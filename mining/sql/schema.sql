@@ -1,4 +1,4 @@
--- servflow storage schema (version 1). One DuckDB file holds any number of logs.
+-- servflow storage schema (version 2). One DuckDB file holds any number of logs.
 -- All timestamps are UTC, stored as naive TIMESTAMP. Labels are integer-coded per log so that
 -- mining queries aggregate integers; `events` is kept in (log_id, case_no, seq) order and carries
 -- each event's directly-follows successor, so a process map is a plain GROUP BY.

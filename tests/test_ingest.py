@@ -440,25 +440,37 @@ def test_pseudonymization_is_keyed_and_stable(db_path, tmp_path, monkeypatch):
     text = (
         "case,activity,timestamp,resource,customer_id\n"
         "TK-1,A,2024-01-01 08:00,agent007,13800138000\nTK-1,B,2024-01-01 09:00,agent008,13800138000\n"
+        "TK-1,X,not a date,agent007,13800138000\n"  # rejected rows are stored pseudonymized too
     )
     first = write(tmp_path / "p1.csv", text)
     second = write(tmp_path / "p2.csv", text + "TK-1,C,2024-01-01 10:00,agent007,13800138000\n")
     monkeypatch.setenv("SERVFLOW_PSEUDONYM_KEY", "k" * 32)
     with store.connect(db_path) as con:
-        ingest_file(con, first, IngestOptions(log_name="p", pseudonymize=True))
-        added = ingest_file(con, second, IngestOptions(log_name="p", pseudonymize=True))
+        ingest_file(con, first, IngestOptions(log_name="p", pseudonymize=True, fail_on=None))
+        added = ingest_file(
+            con, second, IngestOptions(log_name="p", pseudonymize=True, fail_on=None)
+        )
         cases = con.execute("SELECT case_id, attributes ->> 'customer_id' FROM cases").fetchall()
         resources = sorted(r[0] for r in con.execute("SELECT name FROM resources").fetchall())
+        stored_text = con.execute(
+            "SELECT string_agg(x, ' ') FROM (SELECT raw::VARCHAR AS x FROM rejected_rows "
+            "UNION ALL SELECT case_id || attributes::VARCHAR FROM cases "
+            "UNION ALL SELECT coalesce(attributes::VARCHAR, '') FROM events "
+            "UNION ALL SELECT name FROM resources)"
+        ).fetchall()[0][0]
     assert added.events_added == 1 and len(cases) == 1  # same pseudonym across loads
+    assert added.rows_rejected == 1
     case_id, customer = cases[0]
     assert case_id.startswith("p") and case_id != "TK-1" and customer not in ("13800138000", None)
     assert all(r.startswith("p") and "agent" not in r for r in resources)
+    for secret in ("TK-1", "agent007", "13800138000"):
+        assert secret not in stored_text
     raw = db_path.read_bytes()
     for secret in (b"TK-1", b"agent007", b"13800138000"):
         assert secret not in raw
     monkeypatch.setenv("SERVFLOW_PSEUDONYM_KEY", "other-key-" * 3)
     with store.connect(tmp_path / "other.duckdb") as con:
-        ingest_file(con, first, IngestOptions(log_name="p", pseudonymize=True))
+        ingest_file(con, first, IngestOptions(log_name="p", pseudonymize=True, fail_on=None))
         other = store.one(con, "SELECT case_id FROM cases")
     assert other is not None and other[0] != case_id
 

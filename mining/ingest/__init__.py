@@ -212,15 +212,16 @@ def ingest_file(
             con, read, mapping, _stored_event_attributes(con, log_name)
         )
         _stage(con, mapping, ts_plan, start_plan, case_columns, event_columns)
+        if options.pseudonymize:
+            # before anything is copied out of the staged rows, rejected ones included
+            say("pseudonymizing ids")
+            _pseudonymize(con, mapping, _customer_columns(case_columns, event_columns, options))
         rejected, reject_examples = _rejections(con, read, mapping, ts_plan)
         if read.rows and rejected >= read.rows + len(read.malformed):
             raise InputError(
                 f"{source}: none of the {read.rows + len(read.malformed)} rows can be used. "
                 f"First problem: {_describe(reject_examples[0]) if reject_examples else 'unknown'}."
             )
-        if options.pseudonymize:
-            say("pseudonymizing ids")
-            _pseudonymize(con, mapping, _customer_columns(case_columns, event_columns, options))
         say("checking data quality")
         findings = check_staged_events(
             con,
@@ -413,7 +414,7 @@ def _stage(
         """
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE sf_valid AS "
+        "CREATE OR REPLACE TEMP VIEW sf_valid AS "
         "SELECT * EXCLUDE (ts_raw) FROM sf_stage "
         "WHERE case_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL"
     )
@@ -536,9 +537,9 @@ def _pseudonymize(
         con.unregister("sf_pseudonyms_arrow")
 
     for column in ("case_id", "resource"):
-        mapped(column, "sf_valid")
+        mapped(column, "sf_stage")
         con.execute(
-            f"UPDATE sf_valid SET {column} = p.pseudonym FROM sf_pseudonyms p WHERE sf_valid.{column} = p.value"
+            f"UPDATE sf_stage SET {column} = p.pseudonym FROM sf_pseudonyms p WHERE sf_stage.{column} = p.value"
         )
         if column == "case_id":
             con.execute(
@@ -547,7 +548,7 @@ def _pseudonymize(
             )
     for column in attribute_columns:
         key_name = quote_literal("$." + json.dumps(_attribute_key(column)))
-        for table in ("sf_valid", "sf_case_attributes"):
+        for table in ("sf_stage", "sf_case_attributes"):
             expr = f"(attributes ->> {key_name})"
             mapped(expr, table)
             con.execute(

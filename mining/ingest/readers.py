@@ -88,7 +88,7 @@ def read_source(
         if fmt == "csv":
             return _read_csv(con, path, delimiter, encoding)
         if fmt == "parquet":
-            return _read_duckdb(con, path, "parquet", f"read_parquet({quote_literal(str(path))})")
+            return _read_parquet(con, path)
         if fmt == "jsonl":
             return _read_duckdb(
                 con,
@@ -144,6 +144,18 @@ def _columns(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
 def _read_duckdb(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, scan: str) -> SourceRead:
     rows = _materialise(con, f"SELECT * FROM {scan}")
     return SourceRead(format=fmt, rows=rows, columns=_columns(con))
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> SourceRead:
+    # Parquet is columnar and cheap to scan again: a view reads only the columns each step
+    # needs, instead of copying the whole file into a table first.
+    scan = f"read_parquet({quote_literal(str(path))}, file_row_number = true)"
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW sf_raw AS "
+        f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row FROM {scan}"
+    )
+    rows = one(con, "SELECT count(*) FROM sf_raw")
+    return SourceRead(format="parquet", rows=int(rows[0]) if rows else 0, columns=_columns(con))
 
 
 def _read_xes(con: duckdb.DuckDBPyConnection, path: Path, max_bytes: int | None) -> SourceRead:

@@ -214,7 +214,11 @@ def _rerun_at(rev: str, argv: list[str]) -> int:
 
     code_dir, _version, note = _code_under_test(rev)
     rest = [a for i, a in enumerate(argv) if a != "--at" and (i == 0 or argv[i - 1] != "--at")]
-    rest = [a if not Path(a).exists() else str(Path(a).resolve()) for a in rest]
+    # the rerun's working directory is the exported code: make paths absolute
+    rest = [
+        str(Path(a).resolve()) if Path(a).exists() or (i and rest[i - 1] == "--out") else a
+        for i, a in enumerate(rest)
+    ]
     env = dict(os.environ, PYTHONPATH=str(REPO))
     print(f"profiling {note}", file=sys.stderr)
     return subprocess.run(

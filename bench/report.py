@@ -285,8 +285,9 @@ def _markdown(res: Results) -> list[str]:
         "",
         "## Results per step",
         "",
-        "Times are wall-clock seconds, best of up to 5 runs in one fresh process (the slow "
-        "steps ran once); peak memory is the resident set size of that whole process "
+        "Times are wall-clock seconds, best of up to 5 runs in one fresh process (steps "
+        "slower than a few seconds ran once, except the full analysis up to 1M events: best of "
+        "3 on both sides); peak memory is the resident set size of that whole process "
         "(Python, imports, the data it holds: for pm4py, the DataFrame). `pm4py ÷ servflow` is "
         "how many times faster servflow is; `servflow ÷ ref` is how far servflow is from the "
         "machine reference (a plain DuckDB scan/aggregate of the same stored events, or the bare "

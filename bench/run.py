@@ -143,7 +143,10 @@ def _run_quiet(cmd: list[str], cwd: Path) -> None:
 
 def _fresh(target: Path, marker: dict[str, Any]) -> bool:
     stamp = target.with_name(target.name + ".json")
-    return target.exists() and stamp.exists() and json.loads(stamp.read_text()) == marker
+    if not (target.exists() and stamp.exists()):
+        return False
+    stamped = json.loads(stamp.read_text())
+    return all(stamped.get(k) == v for k, v in marker.items())
 
 
 def _stamp(target: Path, marker: dict[str, Any]) -> None:
@@ -378,6 +381,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--budget", type=float, default=15.0, help="seconds of repeats per measurement"
     )
+    parser.add_argument(
+        "--full-repeats",
+        type=int,
+        default=3,
+        help="runs of the full analysis up to 1M events, on both sides (default 3)",
+    )
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds per process")
     parser.add_argument("--memory-guard", type=float, default=14.0, help="GiB per process")
     parser.add_argument(
@@ -453,6 +462,10 @@ def main(argv: list[str] | None = None) -> int:
                 "work": str(work),
                 "repeats": args.repeats,
                 "budget_s": args.budget,
+                # the full analysis at <= 1M events decides a target: best of 3 on both sides
+                "min_repeats": args.full_repeats
+                if step == "full" and ds.nominal_events <= 1_000_000
+                else 1,
                 "profile": bool(
                     args.profile
                     and tool == "servflow"

@@ -41,7 +41,8 @@ def _current_rss_bytes() -> int:
 
 
 def measure(job: dict[str, Any]) -> dict[str, Any]:
-    """Set up and time one step; repeat while under `repeats` runs and `budget_s` seconds."""
+    """Set up and time one step: at least `min_repeats` runs, then more while under `repeats`
+    runs and `budget_s` seconds."""
     from bench.steps import setup_runner
 
     ds = Dataset.from_json(job["dataset"])
@@ -64,7 +65,9 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
         if not phases or times[-1] == min(times):
             phases = list(runner.phases)  # phases of the best run
         spent = time.perf_counter() - budget_started
-        if len(times) >= job["repeats"] or spent + times[-1] > job["budget_s"]:
+        if len(times) >= job["repeats"]:
+            break
+        if spent + times[-1] > job["budget_s"] and len(times) >= job.get("min_repeats", 1):
             break
     if job.get("profile"):
         phases_profile = _profile(runner, job.get("profile_top", 25))

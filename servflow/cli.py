@@ -19,6 +19,7 @@ from mining.errors import ServflowError
 __all__ = ["main"]
 
 EXIT_INPUT = 2
+COMMAND_MODULES: tuple[str, ...] = ("cli_mining",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,9 +130,11 @@ def _parser() -> argparse.ArgumentParser:
     db_option(p)
     p.set_defaults(run=_demo)
 
-    from servflow import cli_mining
+    import importlib
 
-    cli_mining.add_commands(sub, db_option)
+    # each command group registers its own subcommands
+    for module in COMMAND_MODULES:
+        importlib.import_module(f"servflow.{module}").add_commands(sub, db_option)
     return parser
 
 

@@ -29,7 +29,7 @@ want="$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "servflow setup: installing the pinned Python dependencies (requirements.lock)"
     .venv/bin/python -m pip install -q "uv==0.13.9"
-    .venv/bin/uv pip install -q --python .venv/bin/python -r requirements.lock
+    .venv/bin/uv pip install -q --compile-bytecode --python .venv/bin/python -r requirements.lock
     .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
     echo "$want" > "$stamp"
 fi

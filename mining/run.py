@@ -220,7 +220,8 @@ def mine_log(
     summary["handovers_team"] = _scalars(teams) | {
         "cycles": [dataclasses.asdict(c) for c in teams.cycles]
     }
-    people = handover.build_handover_network(con, log_id, flt=flt, level="resource")
+    # Agent networks of large logs have millions of pairs: the most frequent are detailed.
+    people = handover.rank_handovers(con, log_id, flt=flt, level="resource")
     rows["handovers_resource"] = people.edges
     summary["handovers_resource"] = _scalars(people)
 

@@ -287,10 +287,15 @@ def mine_log(
         summary["conformance"] = {"available": False, "note": "conformance not requested"}
 
     say("root causes")
-    for outcome in rootcause.OUTCOMES:
-        causes = rootcause.find_root_causes(
-            con, log_id, flt=flt, outcome=outcome, as_of=as_of, end_activities=end_activities
-        )
+    by_outcome = rootcause.find_root_causes_by_outcome(
+        con,
+        log_id,
+        flt=flt,
+        as_of=as_of,
+        end_activities=end_activities,
+        stalled_case_ids=breaks.stalled_case_ids,
+    )
+    for outcome, causes in by_outcome.items():
         rows[f"root_causes_{outcome}"] = causes.causes
         summary[f"root_causes_{outcome}"] = _scalars(causes)
 

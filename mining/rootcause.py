@@ -249,10 +249,11 @@ def find_root_causes_by_outcome(
             kept, binned, skipped = _screen_attributes(con, threshold)
             con.execute(store.sql("rootcause_numeric_bins"), {"numeric": binned})
             con.execute(store.sql("rootcause_candidate_rows"), {"kept": kept})
+            con.execute(store.sql("rootcause_population_rows"), {"multi": list(MULTI_VALUED)})
             screened = {threshold: (kept, binned, skipped)}
         kept, binned, skipped = screened[threshold]
         con.execute(store.sql("rootcause_candidates"))
-        con.execute(store.sql("rootcause_population"), {"multi": list(MULTI_VALUED)})
+        con.execute(store.sql("rootcause_population"))
         rows = con.execute(store.sql("rootcause_effects"), {"min_cases": threshold}).fetchall()
         causes = _causes(con, rows, outcome, min_z)
         reports[outcome] = RootCauseReport(

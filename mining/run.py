@@ -23,8 +23,10 @@ transaction as run `run_id` (table `mining_runs` plus one `run_<section>` table 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -177,6 +179,10 @@ def mine_log(
     """Compute every analysis of `log_name` and store it as a new mining run."""
     options = options or MiningOptions()
     say = progress or (lambda _message: None)
+    if options.conformance:
+        # pm4py takes seconds to import and is needed only for conformance, near the end: the
+        # import runs in a thread while DuckDB (which releases the GIL) computes the sections.
+        threading.Thread(target=importlib.import_module, args=("pm4py",), daemon=True).start()
     started = time.perf_counter()
     started_at = datetime.now(UTC).replace(tzinfo=None)
     log_id = store.log_id_for(con, log_name)

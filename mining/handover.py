@@ -275,7 +275,9 @@ def _ranked_edges(
     con: duckdb.DuckDBPyConnection, log_id: int, level: NetworkLevel, top: int | None
 ) -> tuple[tuple[HandoverEdge, ...], int, int]:
     """(the pairs ranked up to `top` (None: all) in detail, distinct pairs, hand-overs)."""
-    con.execute(store.sql("handover_steps"), {"level": level})
+    missing = con.execute(store.sql("handover_missing_holders"), {"level": level}).fetchall()
+    steps = "handover_steps_complete" if int(missing[0][0]) == 0 else "handover_steps"
+    con.execute(store.sql(steps), {"level": level})
     con.execute(store.sql("handover_pairs"))
     limit = top if top is not None else 2**62
     pairs, handovers, _ = con.execute(store.sql("handover_pair_totals"), {"top": limit}).fetchall()[

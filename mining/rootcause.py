@@ -254,7 +254,10 @@ def find_root_causes_by_outcome(
         kept, binned, skipped = screened[threshold]
         con.execute(store.sql("rootcause_candidates"))
         con.execute(store.sql("rootcause_population"))
-        rows = con.execute(store.sql("rootcause_effects"), {"min_cases": threshold}).fetchall()
+        rows = con.execute(
+            store.sql("rootcause_effects"),
+            {"min_cases": threshold, "flag": outcome != "lead_time"},
+        ).fetchall()
         causes = _causes(con, rows, outcome, min_z)
         reports[outcome] = RootCauseReport(
             outcome=outcome,

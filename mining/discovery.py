@@ -49,6 +49,7 @@ __all__ = [
     "check_model_file",
     "discover_process_model",
     "load_log_variants",
+    "model_from_variants",
     "read_process_model",
     "write_bpmn",
     "write_pnml",
@@ -167,6 +168,19 @@ def discover_process_model(
             f"no cases to discover a model from in log {log_id} under this filter; "
             "widen the filter or load the log first."
         )
+    return model_from_variants(variants, noise_threshold)
+
+
+def model_from_variants(variants: Sequence[LogVariant], noise_threshold: float) -> ProcessModel:
+    """The Inductive Miner's model of these variants (see `discover_process_model`). Runs no
+    SQL, so it can run in a thread beside queries on the connection the variants came from.
+
+    >>> v = LogVariant(variant_no=0, activities=("a", "b"), activity_ids=(0, 1), cases=3)
+    >>> model_from_variants([v], 0.0).activities  # doctest: +SKIP
+    ('a', 'b')
+    """
+    if not variants:
+        raise InputError("no variants to discover a model from.")
     weighting: Weighting = "one trace per variant" if noise_threshold == 0.0 else "exact counts"
     tree = _inductive_tree(variants, noise_threshold)
 

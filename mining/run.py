@@ -23,10 +23,8 @@ transaction as run `run_id` (table `mining_runs` plus one `run_<section>` table 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -179,10 +177,6 @@ def mine_log(
     """Compute every analysis of `log_name` and store it as a new mining run."""
     options = options or MiningOptions()
     say = progress or (lambda _message: None)
-    if options.conformance:
-        # pm4py takes seconds to import and is needed only for conformance, near the end: the
-        # import runs in a thread while DuckDB (which releases the GIL) computes the sections.
-        threading.Thread(target=importlib.import_module, args=("pm4py",), daemon=True).start()
     started = time.perf_counter()
     started_at = datetime.now(UTC).replace(tzinfo=None)
     log_id = store.log_id_for(con, log_name)
@@ -196,6 +190,17 @@ def mine_log(
         raise InputError(
             f"Log {log_name!r} has no cases under this filter: nothing to mine. "
             "Widen the filter, or load events first."
+        )
+    if options.conformance:
+        # importing pm4py, discovery and alignments take seconds of Python: they run in a thread
+        # (no SQL there) while the sections below query DuckDB, which releases the GIL. Every
+        # section applies the same filter, so the views conformance finishes on are the same.
+        finish_conformance = conformance.start_conformance(
+            con,
+            log_id,
+            flt=flt,
+            model=options.reference_model,
+            max_variants=options.conformance_max_variants,
         )
     rows["dfg"] = dfg.edges
     rows["endpoints"] = tuple(
@@ -278,13 +283,7 @@ def mine_log(
 
     if options.conformance:
         say("conformance")
-        checked = conformance.check_conformance(
-            con,
-            log_id,
-            flt=flt,
-            model=options.reference_model,
-            max_variants=options.conformance_max_variants,
-        )
+        checked = finish_conformance()
         rows["conformance_variants"] = checked.variant_fitness
         rows["deviations"] = checked.deviations
         summary["conformance"] = _scalars(checked)

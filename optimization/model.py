@@ -27,6 +27,8 @@ __all__ = [
     "AutomationKind",
     "CandidateOptions",
     "CandidateSet",
+    "Change",
+    "ChangeKind",
     "Criterion",
     "Evidence",
     "RestructuringCandidate",
@@ -46,6 +48,16 @@ RestructuringKind = Literal[
     "parallelism",
     "resequencing",
     "time_limits",
+]
+
+ChangeKind = Literal[
+    "collapse_loop",  # a loop back to the activity: its path is walked once
+    "drop_repeats",  # a self-loop: the activity's direct repetitions disappear
+    "drop_events",  # the activity's events disappear (customer chases, repeat contacts)
+    "automate",  # the step runs by itself right after its predecessor
+    "cap_wait",  # escalate waits after `activities` (to `target`) at `threshold_s`
+    "resume_stalled",  # tickets stalled after `activities` are escalated at `threshold_s`
+    "parallel",  # `activities[0]` and `target` run side by side where one follows the other
 ]
 
 # kind -> (English name, Chinese name): what the dashboard and the exports show.
@@ -80,6 +92,34 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A change to the process that the what-if replay applies to every case.
+
+    `share` is the part of the matching executions the change reaches (1 = all of them; a
+    self-service shift reaches only some tickets).
+    """
+
+    kind: ChangeKind
+    activities: tuple[str, ...]
+    threshold_s: float | None = None
+    target: str | None = None
+    share: float = 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(_plain(self))
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> Change:
+        return Change(
+            kind=data["kind"],
+            activities=tuple(data["activities"]),
+            threshold_s=data.get("threshold_s"),
+            target=data.get("target"),
+            share=float(data.get("share", 1.0)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +203,7 @@ class AutomationCandidate:
     criteria: tuple[Criterion, ...]
     rationale: str
     rule: TimeLimitRule | None = None
+    change: Change | None = None  # what the what-if replays
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(_plain(self))
@@ -199,6 +240,7 @@ class RestructuringCandidate:
     evidence: tuple[Evidence, ...]
     rationale: str
     case_ids: tuple[str, ...] = ()
+    change: Change | None = None  # what the what-if replays; None: no replayable change
 
     @property
     def heuristic(self) -> str:

@@ -386,20 +386,19 @@ def _cv(values: np.ndarray) -> float | None:
 
 def _rule_accuracy(log: CaseLog, mask: np.ndarray, successor: np.ndarray) -> tuple[float, str]:
     """Best accuracy of 'if attribute = v then successor = mode' over the case attributes."""
-    base = _mode_share(successor)[1]
-    best, best_attr = base, ""
     if not len(successor):
         return math.nan, ""
+    best, best_attr = _mode_share(successor)[1], ""
+    width = int(successor.max()) + 2  # successor -1 (case end) becomes 0
     cases = log.case[mask]
     for attribute, column in log.attributes.items():
-        values = column[cases]
-        codes = np.unique(values, return_inverse=True)[1]
-        pair = codes.astype(np.int64) * (int(successor.max()) + 2) + (successor + 1)
-        keys, counts = np.unique(pair, return_counts=True)
-        groups = keys // (int(successor.max()) + 2)
-        top = np.zeros(int(groups.max()) + 1)
-        np.maximum.at(top, groups, counts)
-        accuracy = float(top.sum() / len(successor))
+        codes = column[cases] + 1  # -1 (missing) becomes its own value 0
+        counts = np.bincount(codes * width + (successor + 1))
+        groups = counts.reshape(-1, width) if len(counts) % width == 0 else None
+        if groups is None:
+            counts = np.concatenate((counts, np.zeros(width - len(counts) % width, dtype=int)))
+            groups = counts.reshape(-1, width)
+        accuracy = float(groups.max(axis=1).sum() / len(successor))
         if accuracy > best + 1e-9:
             best, best_attr = accuracy, attribute
     return best, best_attr
@@ -472,17 +471,19 @@ def _profiles(
             if full.sum() >= 2 and shares[full].mean() > 0
             else None
         )
-        resources = set(int(r) for r in log.resource[mask] if r >= 0)
-        teams = [int(t) for t in log.team[mask] if t >= 0]
-        team_counts = Counter(teams)
+        res = log.resource[mask]
+        resources = np.unique(res[res >= 0])
+        team_ids, team_n = np.unique(log.team[mask][log.team[mask] >= 0], return_counts=True)
+        team_counts = Counter(dict(zip(team_ids.tolist(), team_n.tolist(), strict=True)))
         case_mask = np.zeros(log.cases, dtype=bool)
         case_mask[log.case[mask]] = True
         type_share, main_type = math.nan, None
         if type_attr is not None:
             values = log.attributes[type_attr][case_mask]
+            values = values[values >= 0]
             if len(values):
-                kinds, counts = np.unique(values, return_counts=True)
-                main_type = str(kinds[int(np.argmax(counts))])
+                counts = np.bincount(values)
+                main_type = log.attribute_values[type_attr][int(np.argmax(counts))]
                 type_share = float(counts.max() / counts.sum())
         waits_after = wait_after[mask]
         waits_after = waits_after[np.isfinite(waits_after)]
@@ -696,10 +697,10 @@ def _automation(
             change = Change("cap_wait", (p.name,), threshold_s=rule.escalate_after_s)
             hours = 0.0
         elif kind == "self_service":
-            change = Change("automate", (p.name,), share=SELF_SERVICE_SHARE)
+            change = Change("automate", (p.name,), _saves(p), share=SELF_SERVICE_SHARE)
             hours = SELF_SERVICE_SHARE * _service_hours(p)
         else:
-            change = Change("automate", (p.name,))
+            change = Change("automate", (p.name,), _saves(p))
             hours = _service_hours(p)
         effect = replay(log, (change,))
         out.append(
@@ -720,6 +721,16 @@ def _automation(
         )
     automated.sort(key=lambda a: a.activity)
     return out, automated
+
+
+HANDLING_CAP_S = 3600.0  # without start times, automating a step saves at most this per run
+
+
+def _saves(p: _Profile) -> float | None:
+    """The most an automated execution saves: everything where the log shows the step's own
+    service time; without start times at most `HANDLING_CAP_S`, as a longer wait before the
+    step may be waiting for the customer or a deadline rather than for the step itself."""
+    return None if p.has_service else HANDLING_CAP_S
 
 
 def _service_hours(p: _Profile) -> float:
@@ -772,10 +783,17 @@ def _automation_rationale(
             f"first team: a self-service channel (IVR, SMS, app) could take about "
             f"{SELF_SERVICE_SHARE:.0%} of them."
         )
-    else:
+    elif p.median_s is not None and p.median_s <= HANDLING_CAP_S:
         action = (
             "A short, deterministic step right after the previous one: a system integration or "
             "data interface can do it."
+        )
+    else:
+        action = (
+            "A standardized step a system integration or data interface can do; it comes a "
+            f"median {_hours_text(p.median_s)} after the previous step, which may be waiting for "
+            "the customer or a deadline, so automating it is counted as saving at most "
+            f"{_hours_text(HANDLING_CAP_S)} a run."
         )
     effect = (
         f" Replayed on the log: mean lead time {_hours_text(change_s)} per case"
@@ -809,9 +827,9 @@ def _restructuring(
 
     # task elimination: rework loops (self-loops and longer loops not part of a ping-pong)
     for loop in sections["rework_loops"]:
-        body = tuple(loop["body"] or ())
-        if loop["cases"] < min_cases:
-            continue
+        if loop["body"] is None or loop["cases"] < min_cases:
+            continue  # a body of None holds the loops too long to list one by one
+        body = tuple(loop["body"])
         if body and frozenset((loop["activity"], *body)) in pair_members:
             continue
         act = log.activity_id(loop["activity"])
@@ -859,7 +877,7 @@ def _restructuring(
                 "kind": "fewer_handovers",
                 "activities": pair,
                 "cases": hit,
-                "change": Change("collapse_loop", (pair[0],)),
+                "change": Change("collapse_pingpong", pair),
                 "evidence": tuple(evidence),
                 "why": f"Ping-pong: {int(hit.sum()):,} tickets bounce {pair[0]} -> {pair[1]} -> "
                 f"{pair[0]}. Give one owner the case (case manager) or let the front line finish "
@@ -870,8 +888,8 @@ def _restructuring(
     # many teams per ticket: case manager
     unit = log.team if (log.team >= 0).any() else None
     if unit is not None:
-        pairs = np.unique(np.stack([log.case, unit], axis=1)[unit >= 0], axis=0)
-        teams_per_case = np.bincount(pairs[:, 0], minlength=log.cases)
+        keys = np.unique(log.case[unit >= 0] * (int(unit.max()) + 1) + unit[unit >= 0])
+        teams_per_case = np.bincount(keys // (int(unit.max()) + 1), minlength=log.cases)
         many = teams_per_case >= 4
         if many.sum() >= max(min_cases, 0.1 * log.cases):
             drafts.append(
@@ -987,7 +1005,12 @@ def _restructuring(
     drafts += _triage_drafts(log, lead, (type_attr, channel_attr), min_cases)
 
     candidates: list[tuple[int, float, float, dict[str, Any], float]] = []
+    seen: set[Any] = set()
     for d in drafts:
+        key = d["change"] if d["change"] is not None else (d["kind"], d["activities"])
+        if key in seen:
+            continue  # the same change found by two detections: the first one tells it
+        seen.add(key)
         if d["change"] is not None:
             change_s = replay(log, (d["change"],)).mean_change_s
             score = max(0.0, -change_s / lead_mean) if lead_mean > 0 else 0.0
@@ -1148,7 +1171,8 @@ def _triage_drafts(
         if attribute is None:
             continue
         values = log.attributes[attribute]
-        groups = [(v, (values == v) & closed) for v in np.unique(values) if v != ""]
+        labels = log.attribute_values[attribute]
+        groups = [(labels[v], (values == v) & closed) for v in range(len(labels))]
         groups = [(v, g) for v, g in groups if g.sum() >= min_cases]
         if len(groups) < 2:
             continue
@@ -1162,7 +1186,7 @@ def _triage_drafts(
             {
                 "kind": "triage",
                 "activities": (),
-                "cases": (values == slowest),
+                "cases": (values == labels.index(slowest)),
                 "change": None,
                 "evidence": tuple(
                     Evidence(f"median lead time, {attribute} = {k}", v, "s")

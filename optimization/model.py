@@ -53,6 +53,7 @@ RestructuringKind = Literal[
 ChangeKind = Literal[
     "collapse_loop",  # a loop back to the activity: its path is walked once
     "drop_repeats",  # a self-loop: the activity's direct repetitions disappear
+    "collapse_pingpong",  # X-Y-X(-Y-X...) bouncing between two activities: X once, no bounce
     "drop_events",  # the activity's events disappear (customer chases, repeat contacts)
     "automate",  # the step runs by itself right after its predecessor
     "cap_wait",  # escalate waits after `activities` (to `target`) at `threshold_s`
@@ -99,7 +100,9 @@ class Change:
     """A change to the process that the what-if replay applies to every case.
 
     `share` is the part of the matching executions the change reaches (1 = all of them; a
-    self-service shift reaches only some tickets).
+    self-service shift reaches only some tickets). `threshold_s` is the escalation time of
+    `cap_wait` / `resume_stalled`, and for `automate` the most an automated execution saves
+    (None: all of its wait and service time).
     """
 
     kind: ChangeKind

@@ -62,7 +62,8 @@ class CaseLog:
     team: np.ndarray
     case_ids: tuple[str, ...]
     stalled: np.ndarray  # per case
-    attributes: dict[str, np.ndarray] = field(default_factory=dict)  # per case, "" = missing
+    attributes: dict[str, np.ndarray] = field(default_factory=dict)  # per case value code, -1
+    attribute_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # code -> text
     # derived
     first: np.ndarray = field(init=False)  # index of each case's first event
     last: np.ndarray = field(init=False)
@@ -179,24 +180,9 @@ def load_cases(con: duckdb.DuckDBPyConnection, run_id: int, *, max_values: int =
     apply_filter(con, log_id, _run_filter(run["filter"]))
     events = run_query(con, "opt_events").fetchnumpy()
     cases = run_query(con, "opt_cases", run_id=run_id).fetchall()
-    case_index = {int(no): i for i, (no, _cid, _s) in enumerate(cases)}
-    case_no = np.asarray(events["case_no"], dtype=np.int64)
-    if len(case_no):
-        lookup = np.full(int(case_no.max()) + 1, -1, dtype=np.int64)
-        for no, i in case_index.items():
-            if no < len(lookup):
-                lookup[no] = i
-        case = lookup[case_no]
-    else:
-        case = case_no
-    attributes: dict[str, np.ndarray] = {}
-    for attribute, case_nos, values in _attribute_rows(con, max_values):
-        column = np.full(len(cases), "", dtype=object)
-        for no, value in zip(case_nos, values, strict=True):
-            at = case_index.get(int(no))
-            if at is not None:
-                column[at] = value
-        attributes[attribute] = column
+    lookup = case_no_to_index(cases)
+    case = lookup[np.asarray(events["case_no"], dtype=np.int64)]
+    attributes, attribute_values = _attributes(con, max_values, lookup)
 
     def names(table: str, key: str) -> dict[int, str]:
         rows = con.execute(f"SELECT {key}, name FROM {table} WHERE log_id = ?", [log_id])
@@ -228,19 +214,50 @@ def load_cases(con: duckdb.DuckDBPyConnection, run_id: int, *, max_values: int =
         case_ids=tuple(str(cid) for _no, cid, _s in cases),
         stalled=np.array([bool(s) for _no, _cid, s in cases], dtype=bool),
         attributes=attributes,
+        attribute_values=attribute_values,
     )
 
 
-def _attribute_rows(
-    con: duckdb.DuckDBPyConnection, max_values: int
-) -> list[tuple[str, list[int], list[str]]]:
-    rows = run_query(con, "opt_case_attributes", max_values=max_values).fetchall()
-    out: dict[str, tuple[list[int], list[str]]] = {}
-    for case_no, attribute, value in rows:
-        nos, values = out.setdefault(str(attribute), ([], []))
-        nos.append(int(case_no))
-        values.append(str(value))
-    return [(k, v[0], v[1]) for k, v in out.items()]
+def case_no_to_index(cases: list[tuple[Any, ...]]) -> np.ndarray:
+    """Lookup array: case number -> position in `cases` (-1: not a selected case)."""
+    if not cases:
+        return np.zeros(0, dtype=np.int64)
+    numbers = np.array([int(row[0]) for row in cases], dtype=np.int64)
+    lookup = np.full(int(numbers.max()) + 1, -1, dtype=np.int64)
+    lookup[numbers] = np.arange(len(numbers))
+    return lookup
+
+
+def _attributes(
+    con: duckdb.DuckDBPyConnection, max_values: int, lookup: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, tuple[str, ...]]]:
+    """Per attribute: the value code of every case (-1: missing) and the values' texts."""
+    data = run_query(con, "opt_case_attributes", max_values=max_values).fetchnumpy()
+    cases = len(lookup) and int((lookup >= 0).sum())
+    codes: dict[str, np.ndarray] = {}
+    values: dict[str, tuple[str, ...]] = {}
+    if not len(data["attribute"]):
+        return codes, values
+    attribute = np.asarray(data["attribute"], dtype=object)
+    case_no = np.asarray(data["case_no"], dtype=np.int64)
+    code = np.asarray(data["code"], dtype=np.int64)
+    text = np.asarray(data["value"], dtype=object)
+    bounds = np.flatnonzero(attribute[1:] != attribute[:-1]) + 1
+    for lo, hi in zip(
+        np.concatenate(([0], bounds)).tolist(),
+        np.concatenate((bounds, [len(attribute)])).tolist(),
+        strict=True,
+    ):
+        column = np.full(cases, -1, dtype=np.int64)
+        at = lookup[case_no[lo:hi]]
+        ok = at >= 0
+        column[at[ok]] = code[lo:hi][ok]
+        names = [""] * (int(code[lo:hi].max()) + 1)
+        for c, t in zip(code[lo:hi].tolist(), text[lo:hi].tolist(), strict=True):
+            names[c] = str(t)
+        codes[str(attribute[lo])] = column
+        values[str(attribute[lo])] = tuple(names)
+    return codes, values
 
 
 @dataclass(frozen=True, eq=False)
@@ -281,6 +298,39 @@ def _span_mask(log: CaseLog, activity: int) -> np.ndarray:
     return (idx > first_hit[log.case]) & (idx <= last_hit[log.case])
 
 
+def _pingpong_mask(log: CaseLog, x: int, y: int) -> np.ndarray:
+    """Events to drop so that each X-Y-X(-Y-X ...) bouncing run keeps only its first event.
+
+    A run is a stretch of consecutive events of one case alternating between X and Y (at least
+    three); its events after the first, up to the run's last event of the activity it started
+    with, go (X-Y-X-Y-Z keeps X, Y, Z: the last Y was the hand-over onwards).
+    """
+    n = len(log.act)
+    out = np.zeros(n, dtype=bool)
+    if n < 3:
+        return out
+    a, b, c = log.act[:-2], log.act[1:-1], log.act[2:]
+    pair = ((a == x) & (b == y)) | ((a == y) & (b == x))
+    third = (log.case[:-2] == log.case[2:]) & (a == c) & pair
+    member = np.zeros(n, dtype=bool)
+    for shift in range(3):
+        member[shift : n - 2 + shift] |= third
+    idx = np.flatnonzero(member)
+    if not len(idx):
+        return out
+    # contiguous member stretches within one case are runs
+    breaks = (np.diff(idx) != 1) | (log.case[idx[1:]] != log.case[idx[:-1]])
+    starts = np.concatenate(([0], np.flatnonzero(breaks) + 1))
+    ends = np.concatenate((starts[1:], [len(idx)]))
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        events = idx[s:e]
+        first_act = log.act[events[0]]
+        same = events[log.act[events] == first_act]
+        last = int(same[-1])
+        out[events[0] + 1 : last + 1] = True
+    return out
+
+
 def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Replay:
     """Apply `changes` to every case; donors for resumed tickets are drawn with `seed`."""
     rng = np.random.default_rng(seed)
@@ -317,6 +367,12 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
             saving += np.where(hit, log.segment, 0.0)
             work_removed += np.where(hit, service, 0.0)
             changed |= _cases_of(log, hit)
+        elif change.kind == "collapse_pingpong":
+            hit = _pingpong_mask(log, ids[0], ids[-1]) & ~removed
+            removed |= hit
+            saving += np.where(hit, log.segment, 0.0)
+            work_removed += np.where(hit, service, 0.0)
+            changed |= _cases_of(log, hit)
         elif change.kind == "drop_events":
             hit = np.isin(log.act, ids) & ~removed
             hit[log.first] = False  # a case's opening event sets its start: kept
@@ -326,8 +382,8 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
             changed |= _cases_of(log, hit)
         elif change.kind == "automate":
             hit = np.isin(log.act, ids) & ~removed & reached
-            keep = float(change.threshold_s or 0.0)
-            saving += np.where(hit, np.maximum(log.segment - keep, 0.0), 0.0)
+            most = np.inf if change.threshold_s is None else float(change.threshold_s)
+            saving += np.where(hit, np.minimum(log.segment, most), 0.0)
             work_removed += np.where(hit, service, 0.0)
             changed |= _cases_of(log, hit)
         elif change.kind == "cap_wait":

@@ -61,7 +61,7 @@ def estimate_whatif(
     before_stats = Stats.of(base.lead_before.tolist())
     after_stats = Stats.of(base.lead_after.tolist())
     draws = np.zeros((rounds, 3))
-    redraws = min(rounds, 40) if resumes and bool(base.changed.any()) else 1
+    redraws = min(rounds, 20) if resumes and bool(base.changed.any()) else 1
     per_redraw = math.ceil(rounds / redraws)
     at = 0
     for r in range(redraws):
@@ -134,11 +134,18 @@ def describe_change(change: Change) -> str:
         return f"the loop back to {acts} is walked once (no return to it)"
     if change.kind == "drop_repeats":
         return f"{acts} is done once: its direct repetitions disappear"
+    if change.kind == "collapse_pingpong":
+        return f"no bouncing between {' and '.join(change.activities)}: the first hand-over holds"
     if change.kind == "drop_events":
         return f"the {acts} events disappear (no reason left for them)"
     if change.kind == "automate":
         share = "" if change.share >= 1 else f" for {change.share:.0%} of the tickets"
-        return f"{acts} is automated{share}: it runs right after the previous step"
+        most = (
+            ""
+            if change.threshold_s is None
+            else f", saving at most {_hours(change.threshold_s)} a run"
+        )
+        return f"{acts} is automated{share}: it runs right after the previous step{most}"
     if change.kind == "cap_wait":
         target = f" before {change.target}" if change.target else ""
         return f"waits after {acts}{target} are escalated at {_hours(change.threshold_s)}" + (
@@ -163,6 +170,11 @@ def _assumptions(changes: list[Change], has_work: bool, rounds: int) -> tuple[st
         f"The range is a 95% bootstrap interval over the cases ({rounds} rounds).",
     ]
     kinds = {c.kind for c in changes}
+    if "collapse_pingpong" in kinds:
+        out.append(
+            "Without the bouncing, the ticket goes on from the first hand-over with the wait "
+            "observed after the last one; the bounced steps' waits and service times disappear."
+        )
     if kinds & {"collapse_loop", "drop_repeats"}:
         out.append(
             "A removed loop or repetition takes its own waiting and service time with it; the "
@@ -173,7 +185,8 @@ def _assumptions(changes: list[Change], has_work: bool, rounds: int) -> tuple[st
     if "automate" in kinds:
         out.append(
             "An automated step runs as soon as its predecessor completes and takes no time; its "
-            "service time is no longer work."
+            "service time is no longer work. Where the log has no start times the wait before "
+            "the step may be waiting for the customer or a deadline, so a run saves at most 1 h."
         )
     if kinds & {"resume_stalled", "cap_wait"}:
         out.append(

@@ -110,7 +110,16 @@ CHASE_WORDS: tuple[str, ...] = (
     "重复来电",
 )
 ESCALATION_WORDS: tuple[str, ...] = ("升级", "escalat")
-TYPE_NAMES = ("ticket_type", "type", "工单类型", "类型", "category", "request_type", "product")
+TYPE_NAMES = (
+    "ticket_type",
+    "type",
+    "工单类型",
+    "类型",
+    "service_type",
+    "request_type",
+    "category",
+    "product",
+)
 CHANNEL_NAMES = ("channel", "渠道", "来源", "source", "origin")
 MACHINE_CV = 0.02  # durations this regular (with >= 20 runs) are a machine's
 INSTANT_S = 1.0  # steps recorded within a second of the previous one ...
@@ -616,7 +625,8 @@ def _time_limit_rule(log: CaseLog, p: _Profile) -> TimeLimitRule | None:
     months = log.months()
     remind = _round_time(float(np.quantile(waits, 0.8)))
     escalate = max(_round_time(float(np.quantile(waits, 0.95))), remind)
-    successor, _share = _mode_share(p.successors[p.successors >= 0])
+    onward = p.successors[(p.successors >= 0) & (p.successors != p.id)]
+    successor, _share = _mode_share(onward if len(onward) else p.successors[p.successors >= 0])
     expected = log.activity_names.get(successor) if successor >= 0 else None
     # the team that usually does the expected next step right after this one
     follows = np.flatnonzero(p.mask & (log.next_act == successor)) + 1
@@ -636,7 +646,10 @@ def _time_limit_rule(log: CaseLog, p: _Profile) -> TimeLimitRule | None:
 
 
 def _round_time(seconds: float) -> float:
-    """Whole hours above an hour, whole minutes below (a rule people can state)."""
+    """Whole days above three days, whole hours above an hour, whole minutes below (a rule
+    people can state)."""
+    if seconds >= 3 * DAY:
+        return float(math.ceil(seconds / DAY) * DAY)
     if seconds >= 3600:
         return float(math.ceil(seconds / 3600) * 3600)
     return float(max(60, math.ceil(seconds / 60) * 60))

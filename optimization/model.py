@@ -156,6 +156,15 @@ class Evidence:
         return dict(_plain(self))
 
 
+def _span(seconds: float) -> str:
+    """A rule's time as people state it: days from three days on, else hours or minutes."""
+    if seconds >= 3 * 86400:
+        return f"{seconds / 86400:.0f} d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 60:.0f} min"
+
+
 @dataclass(frozen=True, slots=True)
 class TimeLimitRule:
     """A time-limit / reminder / escalation rule (时限、提醒、升级、催促) learned from normal waits.
@@ -178,9 +187,8 @@ class TimeLimitRule:
         target = self.expected_activity or "any next step"
         team = self.remind_team or "the team holding the ticket"
         return (
-            f"after {self.after_activity}, if no {target} within "
-            f"{self.remind_after_s / 3600:.0f} h, remind {team}; escalate at "
-            f"{self.escalate_after_s / 3600:.0f} h"
+            f"after {self.after_activity}, if no {target} within {_span(self.remind_after_s)}, "
+            f"remind {team}; escalate at {_span(self.escalate_after_s)}"
         )
 
     def as_dict(self) -> dict[str, Any]:

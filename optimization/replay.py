@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
@@ -132,12 +133,34 @@ class CaseLog:
 
     def lead_times(self) -> np.ndarray:
         """Per case: last minus first event, or as-of minus first event while stalled."""
-        end = np.where(self.stalled, self.as_of_s, self.ts[self.last])
-        return np.maximum(end - self.ts[self.first], 0.0)
+        return self._lead_times.copy()
 
     def work(self) -> np.ndarray:
         """Per case: the service time of its events with a start timestamp (seconds)."""
-        return np.bincount(self.case, weights=np.nan_to_num(self.service), minlength=self.cases)
+        return self._work.copy()
+
+    @cached_property
+    def _lead_times(self) -> np.ndarray:
+        end = np.where(self.stalled, self.as_of_s, self.ts[self.last])
+        return np.maximum(end - self.ts[self.first], 0.0)
+
+    @cached_property
+    def _work(self) -> np.ndarray:
+        return np.bincount(self.case, weights=self.service_or_zero, minlength=self.cases)
+
+    @cached_property
+    def service_or_zero(self) -> np.ndarray:
+        """Service time per event, 0 where the event has no start timestamp."""
+        return np.nan_to_num(self.service)
+
+    @cached_property
+    def wait_or_zero(self) -> np.ndarray:
+        """Waiting time before each event, 0 for a case's first event."""
+        return np.nan_to_num(self.wait_before)
+
+    @cached_property
+    def service_cumsum(self) -> np.ndarray:
+        return np.cumsum(self.service_or_zero)
 
     def months(self) -> float:
         """The time the log spans, in months of 30.44 days (at least one day)."""
@@ -173,8 +196,11 @@ def run_row(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, Any]:
     return dict(zip(names, rows[0], strict=True))
 
 
-def load_cases(con: duckdb.DuckDBPyConnection, run_id: int, *, max_values: int = 50) -> CaseLog:
-    """The events of the cases mining run `run_id` analysed (under its filter)."""
+def load_cases(
+    con: duckdb.DuckDBPyConnection, run_id: int, *, max_values: int = 50, attributes: bool = True
+) -> CaseLog:
+    """The events of the cases mining run `run_id` analysed (under its filter); `attributes`:
+    also the case attributes with at most `max_values` values (for ranking, not for replay)."""
     run = run_row(con, run_id)
     log_id = int(run["log_id"])
     apply_filter(con, log_id, _run_filter(run["filter"]))
@@ -182,7 +208,7 @@ def load_cases(con: duckdb.DuckDBPyConnection, run_id: int, *, max_values: int =
     cases = run_query(con, "opt_cases", run_id=run_id).fetchall()
     lookup = case_no_to_index(cases)
     case = lookup[np.asarray(events["case_no"], dtype=np.int64)]
-    attributes, attribute_values = _attributes(con, max_values, lookup)
+    codes, attribute_values = _attributes(con, max_values, lookup) if attributes else ({}, {})
 
     def names(table: str, key: str) -> dict[int, str]:
         rows = con.execute(f"SELECT {key}, name FROM {table} WHERE log_id = ?", [log_id])
@@ -213,7 +239,7 @@ def load_cases(con: duckdb.DuckDBPyConnection, run_id: int, *, max_values: int =
         team=np.asarray(events["team_id"], dtype=np.int64),
         case_ids=tuple(str(cid) for _no, cid, _s in cases),
         stalled=np.array([bool(s) for _no, _cid, s in cases], dtype=bool),
-        attributes=attributes,
+        attributes=codes,
         attribute_values=attribute_values,
     )
 
@@ -345,7 +371,7 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
     extra_work = np.zeros(log.cases)
     resumed_from = np.full(log.cases, -1, dtype=np.int64)
     changed = np.zeros(log.cases, dtype=bool)
-    service = np.nan_to_num(log.service)
+    service = log.service_or_zero
 
     for change in changes:
         ids = [log.activity_id(a) for a in change.activities]
@@ -391,7 +417,7 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
             hit = np.isin(log.prev_act, ids) & ~removed
             if change.target is not None:
                 hit &= log.act == log.activity_id(change.target)
-            wait = np.nan_to_num(log.wait_before)
+            wait = log.wait_or_zero
             over = hit & (wait > cap)
             saving += np.where(over, wait - cap, 0.0)
             changed |= _cases_of(log, over)
@@ -465,8 +491,7 @@ def _resume(
     work_add = np.zeros(int(resumed.sum()))
     donors_used = np.full(int(resumed.sum()), -1, dtype=np.int64)
     targets = np.flatnonzero(resumed)
-    service = np.nan_to_num(log.service)
-    cum_service = np.cumsum(service)
+    cum_service = log.service_cumsum
     for a in set(int(x) for x in last_act[resumed]):
         hit = (log.act == a) & closed_event & (idx != log.last[log.case])
         last_hit = np.full(log.cases, -1, dtype=np.int64)

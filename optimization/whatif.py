@@ -32,17 +32,25 @@ SAMPLE = 2000  # per-case values kept for distribution charts
 
 
 def estimate_whatif(
-    con: duckdb.DuckDBPyConnection, run_id: int, candidate_id: str, *, seed: int = 0
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    candidate_id: str,
+    *,
+    seed: int = 0,
+    candidates: CandidateSet | None = None,
 ) -> WhatIfResult:
     """Replay candidate `candidate_id` of run `run_id` (its stored set, else computed).
 
-    `candidate_id` may join several ids with `+` (e.g. `R03+R05`) to apply them together.
-    `InputError` for an unknown id or a candidate without a replayable change.
+    `candidate_id` may join several ids with `+` (e.g. `R03+R05`) to apply them together;
+    `candidates` is the run's set when the caller already holds it. `InputError` for an unknown
+    id or a candidate without a replayable change.
     """
     from optimization.candidates import candidates_for_run, find_candidates
     from optimization.replay import bootstrap_stats, load_cases, replay
 
-    found = candidates_for_run(con, run_id) or find_candidates(con, run_id)
+    found = candidates or candidates_for_run(con, run_id) or find_candidates(con, run_id)
+    if found.run_id != run_id:
+        raise InputError(f"The candidates given belong to run {found.run_id}, not {run_id}.")
     chosen = [_candidate(found, part.strip()) for part in candidate_id.split("+")]
     changes: list[Change] = []
     for c in chosen:
@@ -53,7 +61,7 @@ def estimate_whatif(
                 "a loop, automate a step, cap a wait, run steps in parallel)."
             )
         changes.append(c.change)
-    log = load_cases(con, run_id)
+    log = load_cases(con, run_id, attributes=False)
     base = replay(log, tuple(changes), seed=seed)
     rng = np.random.default_rng(seed)
     resumes = any(c.kind in ("resume_stalled", "cap_wait") for c in changes)
@@ -61,7 +69,7 @@ def estimate_whatif(
     before_stats = Stats.of(base.lead_before.tolist())
     after_stats = Stats.of(base.lead_after.tolist())
     draws = np.zeros((rounds, 3))
-    redraws = min(rounds, 20) if resumes and bool(base.changed.any()) else 1
+    redraws = min(rounds, 10) if resumes and bool(base.changed.any()) else 1
     per_redraw = math.ceil(rounds / redraws)
     at = 0
     for r in range(redraws):
@@ -106,7 +114,7 @@ def case_lead_times(con: duckdb.DuckDBPyConnection, run_id: int) -> np.ndarray:
     """Per-case lead time of a run as the what-if measures it (stalled cases to the as-of time)."""
     from optimization.replay import load_cases
 
-    return load_cases(con, run_id).lead_times()
+    return load_cases(con, run_id, attributes=False).lead_times()
 
 
 def _candidate(found: CandidateSet, cid: str) -> AutomationCandidate | RestructuringCandidate:

@@ -253,7 +253,10 @@ def store_candidates(
 
 def candidates_for_run(con: duckdb.DuckDBPyConnection, run_id: int) -> CandidateSet | None:
     """The candidate set stored with mining run `run_id`, or None if there is none."""
-    head = run_query(con, "opt_read_set", run_id=run_id).fetchall()
+    try:
+        head = run_query(con, "opt_read_set", run_id=run_id).fetchall()
+    except duckdb.CatalogException:
+        return None  # a database written before candidates were stored (opened read-only)
     if not head:
         return None
     log_name, weights_json = head[0]

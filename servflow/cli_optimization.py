@@ -197,6 +197,10 @@ def _whatif(args: argparse.Namespace) -> int:
             f"  lead time {label}: {_time(getattr(before, key))} -> {_time(getattr(after, key))} "
             f"(range {_time(getattr(low, key))} .. {_time(getattr(high, key))})\n"
         )
+    if before.mean is not None and after.mean is not None:
+        change = after.mean - before.mean
+        share = f" ({change / before.mean:+.1%})" if before.mean else ""
+        out(f"  mean lead time change: {_time(change)} per case{share}\n")
     out(f"  stalled tickets: {result.stalled_before:,} -> {result.stalled_after:,}\n")
     if math.isfinite(result.work_hours_before):
         out(f"  hours of work: {result.work_hours_before:,.0f} -> {result.work_hours_after:,.0f}\n")

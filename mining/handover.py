@@ -298,6 +298,7 @@ def _ranked_edges(
             store.sql("handover_edges"), {"log_id": int(log_id), "level": level, "top": limit}
         ).fetchall()
     )
+    con.execute(store.sql("handover_drop"))
     return edges, int(pairs), int(handovers)
 
 

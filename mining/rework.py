@@ -193,6 +193,7 @@ def find_rework(
         )
     # aggregate queries: always exactly one row
     n_cases, with_rework = con.execute(store.sql("rework_case_totals")).fetchall()[0]
+    con.execute(store.sql("rework_drop"))
     return ReworkReport(
         cases=n_cases,
         cases_with_rework=with_rework,

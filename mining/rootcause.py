@@ -274,6 +274,7 @@ def find_root_causes_by_outcome(
             skipped=tuple(skipped),
             causes=tuple(causes if top is None else causes[:top]),
         )
+    con.execute(store.sql("rootcause_drop"))
     return reports
 
 

@@ -933,10 +933,12 @@ def _restructuring(
         if hit.sum() < min_cases:
             continue
         name = log.activity_names[act]
-        fcr = next((k for k in sections["kpis"] if k["name"] == "first_contact_resolution"), None)
         evidence = [Evidence("cases with a chase", int(hit.sum()), "cases")]
-        if fcr and fcr.get("value") is not None:
-            evidence.append(Evidence("first-contact resolution", fcr["value"], "share"))
+        for kpi in sections["kpis"]:
+            if kpi["name"] in ("first_contact_resolution", "repeat_contact_rate") and (
+                kpi.get("value") is not None
+            ):
+                evidence.append(Evidence(kpi["name"].replace("_", " "), kpi["value"], "share"))
         drafts.append(
             {
                 "kind": "contact_reduction",

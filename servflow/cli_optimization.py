@@ -201,6 +201,11 @@ def _whatif(args: argparse.Namespace) -> int:
         change = after.mean - before.mean
         share = f" ({change / before.mean:+.1%})" if before.mean else ""
         out(f"  mean lead time change: {_time(change)} per case{share}\n")
+    deciles = result.deciles()
+    if deciles["before"]:
+        out("  lead time deciles (P10 .. P90):\n")
+        out("    before: " + " ".join(_time(x) for x in deciles["before"]) + "\n")
+        out("    after:  " + " ".join(_time(x) for x in deciles["after"]) + "\n")
     out(f"  stalled tickets: {result.stalled_before:,} -> {result.stalled_after:,}\n")
     if math.isfinite(result.work_hours_before):
         out(f"  hours of work: {result.work_hours_before:,.0f} -> {result.work_hours_after:,.0f}\n")

@@ -142,6 +142,9 @@ def test_cli_whatif_json_shape_and_bad_input(mined_telecom, capsys):
     assert set(data["stalled"]) == {"before", "after"}
     assert set(data["work_hours"]) == {"before", "after"}
     assert data["assumptions"] and data["cases"] == 1500
+    deciles = data["distribution"]
+    assert len(deciles["before"]) == len(deciles["after"]) == 9
+    assert deciles["before"] == sorted(deciles["before"])
     assert np.isfinite(data["lead_time_s"]["after"]["mean"])
     assert main(["whatif", "telecom", "--candidate", "R99", "--db", str(db)]) == 2
     assert "No candidate 'R99'" in capsys.readouterr().err

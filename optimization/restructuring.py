@@ -161,7 +161,8 @@ def find_restructuring(
             continue
         act = log.activity_id(b["activity"])
         hit = log.stalled & (log.act[log.last] == act)
-        threshold = float(b["threshold_s"] or 0.0)
+        # a rule people can state: whole hours (days), and not sooner than an hour
+        threshold = max(_round_time(float(b["threshold_s"] or 0.0)), 3600.0)
         drafts.append(
             {
                 "kind": "time_limits",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +49,8 @@ __all__ = [
     "candidates_for_run",
     "compute_and_store",
     "find_candidates",
+    "flag_automated",
+    "flagged_automated",
     "store_candidates",
 ]
 
@@ -92,6 +95,12 @@ def find_candidates(
     options = options or CandidateOptions()
     run = run_row(con, run_id)
     log = load_cases(con, run_id)
+    flagged = flagged_automated(con, log.log_id)
+    if flagged:
+        options = replace(
+            options,
+            automated_activities=tuple(dict.fromkeys((*options.automated_activities, *flagged))),
+        )
     sections = {
         name: read_section(con, run_id, name)
         for name in ("bottlenecks", "rework_loops", "pingpong", "breakpoints", "kpis")
@@ -247,6 +256,35 @@ def candidates_for_run(con: duckdb.DuckDBPyConnection, run_id: int) -> Candidate
         already_automated=tuple(automated),
         weights=Weights(**json.loads(weights_json)),
     )
+
+
+def flag_automated(con: duckdb.DuckDBPyConnection, log_name: str, activity: str) -> None:
+    """Flag `activity` of `log_name` as already automated: no later ranking proposes it."""
+    log_id = store.log_id_for(con, log_name)
+    known = store.one(
+        con, "SELECT count(*) FROM activities WHERE log_id = ? AND name = ?", [log_id, activity]
+    )
+    if not known or not known[0]:
+        raise InputError(
+            f"Log {log_name!r} has no activity {activity!r}; the activity names are listed by "
+            f"`servflow report {log_name}`."
+        )
+    run_query(
+        con,
+        "opt_flag_automated",
+        log_id=log_id,
+        activity=activity,
+        flagged_at=datetime.now(UTC).replace(tzinfo=None),
+    )
+
+
+def flagged_automated(con: duckdb.DuckDBPyConnection, log_id: int) -> tuple[str, ...]:
+    """The activities of log `log_id` flagged as already automated."""
+    try:
+        rows = run_query(con, "opt_read_flags", log_id=log_id).fetchall()
+    except duckdb.CatalogException:
+        return ()  # a database written before flags were stored (opened read-only)
+    return tuple(str(r[0]) for r in rows)
 
 
 def compute_and_store(

@@ -207,3 +207,27 @@ def test_helpdesk_candidates_match_what_was_checked_by_hand(real_log_path, tmp_p
     assert rule.expected_activity == "Closed"
     # P80 and P95 of the 4,973 waits after Resolve ticket: 987.6 h and 1,194.2 h, in whole days
     assert (rule.remind_after_s, rule.escalate_after_s) == (42 * 86400, 50 * 86400)
+
+
+def test_flagged_activity_is_never_proposed_again(mined_telecom, capsys, tmp_path):
+    import shutil
+
+    from mining.run import MiningOptions, mine_log
+    from optimization.candidates import compute_and_store
+    from servflow.cli import main
+
+    source, _truth, _run_id = mined_telecom(7, 1500)
+    db = tmp_path / "flags.duckdb"
+    shutil.copy(source, db)
+    assert (
+        main(["candidates", "telecom", "--db", str(db), "--flag-automated", "归档", "--json"]) == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert "归档" not in [a["activity"] for a in data["automation"]]
+    assert "归档" in [a["activity"] for a in data["already_automated"]]
+    with store.connect(db) as con:  # a later run of the same log leaves it out too
+        run = mine_log(con, "telecom", MiningOptions(conformance=False))
+        later = compute_and_store(con, run.run_id)
+    assert "归档" not in [a.activity for a in later.automation]
+    assert main(["candidates", "telecom", "--db", str(db), "--flag-automated", "不存在"]) == 2
+    assert "has no activity '不存在'" in capsys.readouterr().err

@@ -3,7 +3,7 @@
 Nodes are the activities (sorted by label, ids `a1`, `a2` ... in that order) plus a start and
 an end node; edges are the directly-follows relations of the run (`run_dfg`) and the start and
 end activities (`run_endpoints`). Every label written from the log is an HTML-like Graphviz
-label escaped with `html_text`, so no label can close a string, inject an attribute or use
+label escaped with `label_text`, so no label can close a string, inject an attribute or use
 Graphviz's `\\N`-style escapes; all text asks for a CJK font.
 
 >>> report = {
@@ -23,7 +23,21 @@ from typing import Any, Literal
 
 from servflow.export.common import CJK_FONT, duration_text, html_text
 
-__all__ = ["MAP_KINDS", "MapKind", "map_activities", "map_dot"]
+__all__ = ["MAP_KINDS", "MapKind", "label_text", "map_activities", "map_dot"]
+
+_WHITESPACE = str.maketrans({"\t": " ", "\r": " ", "\n": " "})
+
+
+def label_text(text: object) -> str:
+    r"""Log text for a Graphviz HTML-like label: markup escaped, and backslashes doubled so
+    Graphviz's `\N`, `\G`, `\l` ... substitutions cannot fire; tabs and line breaks become
+    spaces (a diagram label has one line per field).
+
+    >>> print(label_text('a<b & \\N\t"x"'))
+    a&lt;b &amp; \\N &quot;x&quot;
+    """
+    return html_text(str(text).translate(_WHITESPACE)).replace("\\", "\\\\")
+
 
 MapKind = Literal["frequency", "performance"]
 MAP_KINDS: tuple[MapKind, ...] = ("frequency", "performance")
@@ -69,7 +83,7 @@ def map_dot(report: Mapping[str, Any], kind: MapKind) -> str:
     dfg = sorted(report.get("dfg", []), key=lambda e: (ids[e["source"]], ids[e["target"]]))
     font = f'fontname="{CJK_FONT}"'
     title = (
-        f"{html_text(report.get('log', ''))}: "
+        f"{label_text(report.get('log', ''))}: "
         f"{'frequency' if kind == 'frequency' else 'performance'} map"
         f" (mining run {int(report.get('run_id') or 0)})"
     )
@@ -97,7 +111,7 @@ def map_dot(report: Mapping[str, Any], kind: MapKind) -> str:
             median = row.get("service_median_s")
             detail = f"service {duration_text(median)}" if median is not None else "service n/a"
             fill, ink = "#f7f7f7", "#1a1a1a"
-        label = f'{html_text(name)}<BR/><FONT POINT-SIZE="9">{html_text(detail)}</FONT>'
+        label = f'{label_text(name)}<BR/><FONT POINT-SIZE="9">{label_text(detail)}</FONT>'
         lines.append(f'  {ids[name]} [label=<{label}>, fillcolor="{fill}", fontcolor="{ink}"];')
 
     top_count = max((float(e["count"]) for e in dfg), default=0)
@@ -113,7 +127,7 @@ def map_dot(report: Mapping[str, Any], kind: MapKind) -> str:
             colour = _REDS[_bucket(median, top_median, len(_REDS))]
         lines.append(
             f"  {ids[edge['source']]} -> {ids[edge['target']]} "
-            f'[label=<{_boxed(html_text(text))}>, penwidth={width:.2f}, color="{colour}", '
+            f'[label=<{_boxed(label_text(text))}>, penwidth={width:.2f}, color="{colour}", '
             f'fontcolor="{colour}"];'
         )
     for key, template in (("start_activities", "start -> {}"), ("end_activities", "{} -> end")):

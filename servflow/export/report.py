@@ -22,6 +22,7 @@ __all__ = ["chromium_version", "kpi_text", "print_pdf", "report_html"]
 
 _TIMEOUT_S = 180
 TOP = 5
+MAX_ACTIVITIES = 60
 
 _CHROMIUM_FLAGS = (
     "--headless",
@@ -206,6 +207,10 @@ def report_html(
         ]
         for load in source.loads
     ]
+    activities = [
+        [a["activity"], _count(a["occurrences"]), _count(a["cases"])]
+        for a in r["activities"][:MAX_ACTIVITIES]
+    ]
     kpis = [
         [name, kpi_text(k), k.get("definition") or "", k.get("note") or ""]
         for name, k in r["kpis"].items()
@@ -273,6 +278,13 @@ def report_html(
         ),
         "<h3>Parameters of the mining run</h3>",
         _table(["parameter", "value"], _parameters(r["options"]), "Defaults only."),
+        f"<h3>Activities ({len(r['activities'])})</h3>",
+        _table(["activity", "occurrences", "cases"], activities, "No activities."),
+        (
+            f"<p class='note'>The first {MAX_ACTIVITIES} are shown; csv/activities.csv has all.</p>"
+            if len(r["activities"]) > MAX_ACTIVITIES
+            else ""
+        ),
         "<h2>Scorecard</h2>",
         _table(["KPI", "value", "definition", "note"], kpis, "No KPIs."),
         "<h2>Top findings</h2>",

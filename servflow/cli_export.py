@@ -49,11 +49,14 @@ def _export(args: argparse.Namespace) -> int:
     flt = filter_from_args(args)
     with store.connect(args.db, read_only=True) as con:
         result = export_pack(con, args.log, args.out, formats=formats, flt=flt, run_id=args.run_id)
+    run = result.manifest["mining_run"]
     if args.json:
         json.dump(
             {
                 "path": str(result.path),
-                "run_id": result.manifest["mining_run"]["run_id"],
+                "run_id": run["run_id"],
+                "stored": run["stored"],
+                "parameters_from_run": run["parameters_from_run"],
                 "files": [f.as_dict() for f in result.files],
             },
             sys.stdout,
@@ -62,10 +65,13 @@ def _export(args: argparse.Namespace) -> int:
         )
         sys.stdout.write("\n")
         return 0
-    print(
-        f"Export pack of log {args.log!r}, mining run {result.manifest['mining_run']['run_id']}: "
-        f"{result.path}"
+    caption = (
+        f"mining run {run['run_id']}"
+        if run["stored"]
+        else f"filtered, mined for this export with the parameters of run "
+        f"{run['parameters_from_run']}"
     )
+    print(f"Export pack of log {args.log!r} ({caption}): {result.path}")
     for f in result.files:
         print(f"  {f.path}  {f.bytes:,} bytes  sha256 {f.sha256}")
     return 0

@@ -449,7 +449,7 @@ def _pack_folders(folder: Path) -> list[str]:
         (["unmined"], "has not been mined yet"),
         (["telecom", "--run", "99"], "has no mining run 99"),
         (["telecom", "--formats", "svg,docx"], "unknown export format 'docx'"),
-        (["telecom", "--where", "channel=微信"], "No mining run of log 'telecom' used the filter"),
+        (["telecom", "--where", "channel=nowhere"], "has no cases under this filter"),
     ],
 )
 def test_bad_input_exits_2_and_writes_nothing(db, tmp_path, capsys, args, message):
@@ -555,6 +555,36 @@ def test_filtered_run_is_chosen_by_its_filter_and_stale_runs_give_no_model(db, t
     (folder,) = _pack_folders(tmp_path / "c")
     manifest = json.loads((tmp_path / "c" / folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["mining_run"]["stale"] is True and len(manifest["inputs"]) == 1
+
+
+def test_filter_without_a_stored_run_is_mined_for_the_export_without_writing_the_source(
+    db, pack, tmp_path
+):
+    from mining.filters import LogFilter
+
+    flt = LogFilter(case_attributes=(("channel", ("微信",)),))
+    with store.connect(db, read_only=True) as con:
+        runs_before = con.execute("SELECT count(*) FROM mining_runs").fetchall()
+        result = export_pack(con, "telecom", tmp_path, formats=["csv", "svg"], flt=flt)
+        (wechat,) = con.execute(
+            "SELECT count(*) FROM cases c JOIN logs l USING (log_id) "
+            "WHERE l.name = 'telecom' AND c.attributes->>'$.channel' = '微信'"
+        ).fetchone()
+        assert con.execute("SELECT count(*) FROM mining_runs").fetchall() == runs_before
+    run = result.manifest["mining_run"]
+    base = pack.manifest["mining_run"]["run_id"]
+    assert run["stored"] is False and run["run_id"] is None
+    assert run["parameters_from_run"] == base and result.path.name.startswith(
+        f"telecom-run{base}-filter-"
+    )
+    assert 0 < run["cases"] == wechat < 600
+    assert result.manifest["filter"]["case_attributes"] == [["channel", ["微信"]]]
+    assert result.manifest["parameters"]["mining"]["sla_attribute"] == "ticket_type"
+    sla = {r["ticket_type"] for r in read_csv(result.path / "csv" / "sla.csv")}
+    assert sla and sla <= {"咨询", "报障", "投诉"}
+    variants = read_csv(result.path / "csv" / "variants.csv")
+    assert sum(int(v["count"]) for v in variants) == wechat
+    assert "parameters of mining run" in " ".join(_svg_texts(result.path / "map-frequency.svg"))
 
 
 def test_formats_are_documented():

@@ -92,7 +92,9 @@ def build_manifest(
         "generated_at": generated_at,
         "mining_run": _plain(
             {
-                "run_id": source.run_id,
+                "run_id": source.run_id if source.parameters_from is None else None,
+                "stored": source.parameters_from is None,
+                "parameters_from_run": source.parameters_from,
                 "mined_at": report["mined_at"],
                 "as_of": report["as_of"],
                 "cases": report["cases"],

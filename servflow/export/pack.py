@@ -8,6 +8,8 @@ until the new one replaces it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -125,9 +127,14 @@ def export_pack(
 
     The run is `run_id`, else the newest run mined with `flt`, else the newest run. The pack
     is the folder `<out_dir>/<log>-run<id>` (replaced whole when it exists); `formats` picks
-    from `FORMATS` (default: all); manifest.json is always written. Bad input (unknown log,
-    no such run, unusable output folder, unknown format) raises an `InputError` before
-    anything is written.
+    from `FORMATS` (default: all); manifest.json is always written.
+
+    A filter that no stored run used (or that `run_id` did not use) is mined afresh in a
+    scratch database with the parameters of that run (`servflow.export.live`); the source
+    database is only read. That pack is `<out_dir>/<log>-run<id>-filter-<hash of the filter>`.
+
+    Bad input (unknown log, no such run, unusable output folder, unknown format) raises an
+    `InputError` before anything is written.
 
     >>> from mining import store
     >>> con = store.connect(":memory:")
@@ -135,23 +142,51 @@ def export_pack(
     Traceback (most recent call last):
     mining.errors.UnknownLogError: No log named 'tickets' in this database ...
     """
-    from servflow.export.source import load_source
+    from servflow.export.source import choose_run, stored_runs
 
     chosen = _check_formats(formats)
-    source = load_source(con, log_name, flt=flt, run_id=run_id)
-    model_formats = [f for f in chosen if f in ("bpmn", "pnml")]
+    choice = choose_run(stored_runs(con, log_name), log_name, flt, run_id)
+    base_run = int(choice.run["run_id"])
+    if choice.stored:
+        name = f"{safe_file_part(log_name)}-run{base_run}"
+        return _export(con, log_name, base_run, None, Path(out_dir), name, chosen)
+    from servflow.export.live import mined_scratch, options_from_json
+    from servflow.export.source import run_filter_json
+
+    digest = hashlib.sha256(
+        json.dumps(run_filter_json(flt), sort_keys=True, ensure_ascii=False).encode("utf-8")
+    ).hexdigest()[:8]
+    name = f"{safe_file_part(log_name)}-run{base_run}-filter-{digest}"
+    out = _prepare_out_dir(Path(out_dir))  # bad output folders fail before mining
+    options = options_from_json(json.loads(choice.run["options"]), flt)
+    with mined_scratch(con, log_name, options) as (scratch, scratch_run):
+        return _export(scratch, log_name, scratch_run, base_run, out, name, chosen)
+
+
+def _export(
+    con: duckdb.DuckDBPyConnection,
+    log_name: str,
+    run_id: int,
+    parameters_from: int | None,
+    out_dir: Path,
+    name: str,
+    formats: Sequence[str],
+) -> ExportResult:
+    from servflow.export.source import load_source
+
+    source = load_source(con, log_name, run_id, parameters_from=parameters_from)
+    model_formats = [f for f in formats if f in ("bpmn", "pnml")]
     if source.stale and model_formats:
         raise ExportError(
             f"Mining run {source.run_id} of log {log_name!r} is older than the log's newest "
             f"load, so a process model discovered now would not match its findings. Mine the "
             f"log again (`servflow mine {log_name}`), or leave out {' and '.join(model_formats)}."
         )
-    out_dir = _prepare_out_dir(Path(out_dir))
-    name = f"{safe_file_part(log_name)}-run{source.run_id}"
+    out_dir = _prepare_out_dir(out_dir)
     target = out_dir / name
     temp = _temp_folder(out_dir, name)
     try:
-        manifest, files = _write_pack(con, source, temp, chosen)
+        manifest, files = _write_pack(con, source, temp, formats)
         _replace(temp, target)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
@@ -162,8 +197,6 @@ def export_pack(
 def _write_pack(
     con: duckdb.DuckDBPyConnection, source: Any, folder: Path, formats: Sequence[str]
 ) -> tuple[dict[str, Any], tuple[ExportedFile, ...]]:
-    import json
-
     from mining.run import SECTIONS
     from servflow.export import dot
     from servflow.export.manifest import build_manifest, hash_files, software_versions
@@ -171,7 +204,11 @@ def _write_pack(
 
     generated_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     used_dot = any(f in formats for f in ("svg", "png", "pdf", "bpmn", "report"))
-    maps = {kind: map_dot(source.report, kind) for kind in MAP_KINDS} if used_dot else {}
+    maps = (
+        {kind: map_dot(source.report, kind, caption=source.run_caption) for kind in MAP_KINDS}
+        if used_dot
+        else {}
+    )
     for fmt in ("svg", "png", "pdf"):
         if fmt in formats:
             for kind, text in maps.items():

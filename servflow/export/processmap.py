@@ -75,17 +75,20 @@ def _number(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def map_dot(report: Mapping[str, Any], kind: MapKind) -> str:
-    """DOT text of the run's process map: `frequency` (counts) or `performance` (times)."""
+def map_dot(report: Mapping[str, Any], kind: MapKind, *, caption: str | None = None) -> str:
+    """DOT text of the run's process map: `frequency` (counts) or `performance` (times).
+
+    `caption` names the run in the title (default: "mining run <id>")."""
     names = map_activities(report)
     ids = {name: f"a{i}" for i, name in enumerate(names, start=1)}
     stats = {str(a["activity"]): a for a in report.get("activities", [])}
     dfg = sorted(report.get("dfg", []), key=lambda e: (ids[e["source"]], ids[e["target"]]))
     font = f'fontname="{CJK_FONT}"'
+    default_caption = f"mining run {int(report.get('run_id') or 0)}"
     title = (
         f"{label_text(report.get('log', ''))}: "
         f"{'frequency' if kind == 'frequency' else 'performance'} map"
-        f" (mining run {int(report.get('run_id') or 0)})"
+        f" ({label_text(caption or default_caption)})"
     )
     lines = [
         "digraph process_map {",

@@ -101,7 +101,7 @@ def _parameters(options: Mapping[str, Any]) -> list[list[str]]:
 
 def _candidates(candidates: Any) -> str:
     if candidates is None:
-        return "<p class='empty'>No candidates are stored with this mining run.</p>"
+        return "<p class='empty'>No candidates for this mining run.</p>"
     parts = ["<h3>Automation</h3>"]
     rows = []
     for a in candidates.automation[:TOP]:
@@ -176,7 +176,13 @@ def report_html(
     rows_rejected = sum(int(load["rows_rejected"]) for load in source.loads)
     analysed = [
         ["Log", source.log_name],
-        ["Mining run", f"{source.run_id} (mined {r['mined_at']}, as of {r['as_of']})"],
+        [
+            "Mining run",
+            f"{source.run_id} (mined {r['mined_at']}, as of {r['as_of']})"
+            if source.parameters_from is None
+            else f"mined for this export at {r['mined_at']} (as of {r['as_of']}) with the "
+            f"filter below and the parameters of stored run {source.parameters_from}",
+        ],
         ["Period (first to last event)", f"{first} to {last} (UTC)"],
         ["Cases and events", f"{_count(r['cases'])} cases, {_count(r['events'])} events"],
         ["Filter", describe_filter(source.flt)],

@@ -31,10 +31,13 @@ from mining.filters import LogFilter, apply_filter
 
 __all__ = [
     "PackSource",
+    "RunChoice",
+    "choose_run",
     "describe_filter",
     "filter_from_json",
     "load_source",
     "run_filter_json",
+    "stored_runs",
 ]
 
 
@@ -58,6 +61,14 @@ class PackSource:
     period: tuple[datetime | None, datetime | None]
     candidates: Any
     stale: bool
+    parameters_from: int | None = None
+
+    @property
+    def run_caption(self) -> str:
+        """How the pack names its run."""
+        if self.parameters_from is None:
+            return f"mining run {self.run_id}"
+        return f"filtered export, parameters of mining run {self.parameters_from}"
 
 
 def run_filter_json(flt: LogFilter | None) -> dict[str, Any]:
@@ -137,61 +148,83 @@ def _mine_hint(log_name: str, flt: LogFilter | None) -> str:
     return " ".join(["servflow mine", log_name, *options])
 
 
+@dataclass(frozen=True, slots=True)
+class RunChoice:
+    """The stored run an export shows, or (`stored` False) whose parameters a filtered export
+    is mined with because no stored run used its filter."""
+
+    run: dict[str, Any]
+    stored: bool
+
+
+def stored_runs(con: duckdb.DuckDBPyConnection, log_name: str) -> tuple[dict[str, Any], ...]:
+    """The mining runs of a log, newest first (unknown log: UnknownLogError)."""
+    log_id = store.log_id_for(con, log_name)
+    return _records(store.run_sql(con, "export_runs", log_id=log_id))
+
+
 def choose_run(
     runs: Sequence[dict[str, Any]], log_name: str, flt: LogFilter | None, run_id: int | None
-) -> dict[str, Any]:
-    """The run to export: `run_id`, else the newest run mined with `flt` (else the newest)."""
+) -> RunChoice:
+    """The run to export: `run_id`, else the newest run (mined with `flt` when one is given).
+
+    A filter that the chosen run did not use makes the export mine the filtered log afresh
+    with that run's parameters (see `servflow.export.live`).
+    """
     if not runs:
         raise InputError(
             f"Log {log_name!r} has not been mined yet, so there is nothing to export: "
             f"run `{_mine_hint(log_name, flt)}` first."
         )
-    wanted = run_filter_json(flt) if flt is not None else None
+    wanted = run_filter_json(flt)
     if run_id is not None:
         found = [r for r in runs if r["run_id"] == run_id]
         if not found:
             known = ", ".join(str(r["run_id"]) for r in runs)
             raise InputError(f"Log {log_name!r} has no mining run {run_id} (its runs: {known}).")
         run = found[0]
-        if wanted is not None and json.loads(run["filter"]) != wanted:
-            raise InputError(
-                f"Mining run {run_id} of log {log_name!r} was mined with the filter "
-                f"{describe_filter(filter_from_json(json.loads(run['filter'])))}, not "
-                f"{describe_filter(flt)}; leave the filter out or pick the matching run."
-            )
-        return run
-    if wanted is None:
-        return runs[0]
+        return RunChoice(run, flt is None or json.loads(run["filter"]) == wanted)
+    if flt is None:
+        return RunChoice(runs[0], True)
     for run in runs:
         if json.loads(run["filter"]) == wanted:
-            return run
-    raise InputError(
-        f"No mining run of log {log_name!r} used the filter {describe_filter(flt)}; an export "
-        f"shows a stored run. Mine it first: `{_mine_hint(log_name, flt)}`."
-    )
+            return RunChoice(run, True)
+    return RunChoice(runs[0], False)
 
 
-def _candidates(con: duckdb.DuckDBPyConnection, run_id: int) -> Any:
-    """The run's stored candidates, where the optimization step provides them."""
+def _candidates(con: duckdb.DuckDBPyConnection, run_id: int, *, compute: bool) -> Any:
+    """The run's candidates, where the optimization step provides them: stored with the run,
+    or (`compute`, for a run mined for a filtered export) computed from it."""
     module = importlib.import_module("optimization")
     reader = getattr(module, "candidates_for_run", None)
-    return reader(con, run_id) if reader is not None else None
+    try:
+        found = reader(con, run_id) if reader is not None else None
+    except duckdb.CatalogException:
+        found = None  # a database written before candidates were stored
+    if found is None and compute:
+        finder = getattr(module, "find_candidates", None)
+        found = finder(con, run_id) if finder is not None else None
+    return found
 
 
 def load_source(
     con: duckdb.DuckDBPyConnection,
     log_name: str,
+    run_id: int,
     *,
-    flt: LogFilter | None = None,
-    run_id: int | None = None,
+    parameters_from: int | None = None,
 ) -> PackSource:
-    """Everything a pack shows, read from the database (unknown log or run: InputError)."""
+    """Everything a pack shows of stored run `run_id`, read from the database.
+
+    `parameters_from`: the run was mined for this export (in a scratch database) with the
+    parameters of that stored run.
+    """
     from mining.run import build_report
 
     log_id = store.log_id_for(con, log_name)
-    runs = _records(store.run_sql(con, "export_runs", log_id=log_id))
-    run = choose_run(runs, log_name, flt, run_id)
-    chosen = int(run["run_id"])
+    runs = stored_runs(con, log_name)
+    (run,) = [r for r in runs if r["run_id"] == run_id]
+    chosen = int(run_id)
     run_flt = filter_from_json(json.loads(run["filter"]))
     report = build_report(con, log_name, chosen)
     last_load = int(run["last_load_id"])
@@ -214,6 +247,7 @@ def load_source(
         quality_findings=findings,
         rejected_rows=rejected,
         period=(period[0], period[1]) if period else (None, None),
-        candidates=_candidates(con, chosen),
+        candidates=_candidates(con, chosen, compute=parameters_from is not None),
         stale=bool(report["stale"]),
+        parameters_from=parameters_from,
     )

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -601,3 +602,15 @@ def test_committed_example_pack_matches_its_manifest_and_the_sample_log():
     (load,) = manifest["inputs"]
     assert load["source_path"].endswith("sample_logs/telecom_tickets.csv")
     assert _sha256(REPO / "sample_logs" / "telecom_tickets.csv") == load["source_sha256"]
+
+
+def test_export_modules_import_light():
+    code = (
+        "import sys, servflow.export, servflow.cli_export\n"
+        "from servflow.cli import _parser\n_parser()\n"
+        "print(sorted(m for m in ('pm4py', 'pandas', 'lxml', 'pyarrow') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, check=True, cwd=REPO, text=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -18,7 +18,7 @@ from typing import Any
 from servflow.export.common import CJK_FONT, ExportError, duration_text, find_tool, html_text
 from servflow.export.source import PackSource, describe_filter
 
-__all__ = ["chromium_version", "kpi_text", "print_pdf", "report_html"]
+__all__ = ["chromium_version", "evidence_text", "kpi_text", "print_pdf", "report_html"]
 
 _TIMEOUT_S = 180
 TOP = 5
@@ -99,15 +99,31 @@ def _parameters(options: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
+def evidence_text(name: str, value: Any, unit: str) -> str:
+    """One piece of evidence for people: seconds as a duration, shares in percent.
+
+    >>> evidence_text("median wait", 72558.0, "s"), evidence_text("drop-out", 0.0372, "share")
+    ('median wait: 20.2 h', 'drop-out: 3.7%')
+    """
+    if value is None:
+        return f"{name}: n/a"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if unit in ("s", "seconds"):
+            return f"{name}: {duration_text(float(value))}"
+        if unit == "share":
+            return f"{name}: {value:.1%}"
+        shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3g}"
+        return f"{name}: {shown} {unit}".rstrip()
+    return f"{name}: {value} {unit}".rstrip()
+
+
 def _candidates(candidates: Any) -> str:
     if candidates is None:
         return "<p class='empty'>No candidates for this mining run.</p>"
     parts = ["<h3>Automation</h3>"]
     rows = []
     for a in candidates.automation[:TOP]:
-        evidence = "; ".join(
-            f"{c.name}: {c.value if c.value is not None else 'n/a'} {c.unit}" for c in a.criteria
-        )
+        evidence = "; ".join(evidence_text(c.name, c.value, c.unit) for c in a.criteria)
         rows.append(
             [a.activity, a.kind, f"{a.score:.2f}", f"{a.hours_saved_per_month:.1f} h", evidence]
         )
@@ -121,7 +137,7 @@ def _candidates(candidates: Any) -> str:
     parts.append("<h3>Restructuring</h3>")
     rows = []
     for r in candidates.restructuring[:TOP]:
-        evidence = "; ".join(f"{e.name}: {e.value} {e.unit}".strip() for e in r.evidence)
+        evidence = "; ".join(evidence_text(e.name, e.value, e.unit) for e in r.evidence)
         rows.append(
             [
                 " → ".join(r.activities),
@@ -151,6 +167,7 @@ table {{ border-collapse: collapse; width: 100%; margin: 3pt 0; }}
 th, td {{ border: 1px solid #bbb; padding: 2pt 4pt; text-align: left; vertical-align: top; }}
 th {{ background: #eef2f6; }}
 .meta td:first-child {{ width: 28%; font-weight: bold; }}
+td:first-child {{ white-space: nowrap; }}
 .map {{ text-align: center; page-break-inside: avoid; }}
 .map img {{ max-width: 100%; max-height: 235mm; }}
 .empty, .note {{ color: #555; }}

@@ -85,8 +85,10 @@ def db(telecom, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("export")
     path = folder / "db.duckdb"
     shutil.copy(source, path)
+    from optimization.candidates import compute_and_store
+
     with store.connect(path) as con:
-        mine_log(
+        run = mine_log(
             con,
             "telecom",
             MiningOptions(
@@ -95,6 +97,7 @@ def db(telecom, tmp_path_factory: pytest.TempPathFactory) -> Path:
                 default_sla_s=48 * 3600.0,
             ),
         )
+        compute_and_store(con, run.run_id)  # as `servflow mine` does
         ingest_file(con, _hostile_log(folder), IngestOptions(log_name="hostile", fail_on=None))
         mine_log(con, "hostile", MiningOptions())
         ingest_file(con, _hostile_log(folder), IngestOptions(log_name="unmined", fail_on=None))
@@ -586,6 +589,25 @@ def test_filter_without_a_stored_run_is_mined_for_the_export_without_writing_the
     variants = read_csv(result.path / "csv" / "variants.csv")
     assert sum(int(v["count"]) for v in variants) == wechat
     assert "parameters of mining run" in " ".join(_svg_texts(result.path / "map-frequency.svg"))
+
+
+def test_candidates_csv_and_report_show_the_stored_candidates(db, pack, facts):
+    from optimization import candidates_for_run
+
+    with store.connect(db, read_only=True) as con:
+        stored = candidates_for_run(con, facts["report"]["run_id"])
+    assert stored is not None and stored.automation and stored.restructuring
+    rows = read_csv(pack.path / "csv" / "candidates.csv")
+    expected = [("automation", c.id) for c in stored.automation]
+    expected += [("restructuring", c.id) for c in stored.restructuring]
+    assert [(r["group"], r["id"]) for r in rows if r["group"] != "already_automated"] == expected
+    for row, candidate in zip(rows, [*stored.automation, *stored.restructuring], strict=False):
+        assert float(row["score"]) == candidate.score
+        assert json.loads(row["evidence"])  # the criteria or evidence behind it
+    assert pack.manifest["candidates"] is True
+    text = _pdf_text(pack.path / "report.pdf")
+    assert stored.automation[0].activity in text
+    assert " → ".join(stored.restructuring[0].activities) in text
 
 
 def test_formats_are_documented():

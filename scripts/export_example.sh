@@ -17,3 +17,6 @@ servflow mine telecom --db "$db" --quiet --sla-attribute ticket_type \
     --chase-activity 催单 --escalation-activity 升级 --satisfaction-attribute satisfaction >/dev/null
 rm -rf docs/export-example
 servflow export telecom --db "$db" --out docs/export-example
+# the model as a BPMN modeler draws it, for readers without one
+python scripts/bpmn_picture.py docs/export-example/telecom-run1/model.bpmn \
+    docs/export-example/model-bpmn-js.png

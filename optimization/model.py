@@ -217,16 +217,21 @@ class TimeLimitRule:
         unit = self.remind_unit or "team"
         share = self.remind_share
         if self.remind_team is None:
-            team = f"the {unit} holding the ticket"
+            team = "the ticket's holder (the log names none)"
         elif share is not None and share < MAIN_HOLDER_SHARE:
             team = f"the {unit} holding the ticket (most often {self.remind_team}, {share:.0%})"
         elif share is not None and share < SOLE_HOLDER_SHARE:
             team = f"{unit} {self.remind_team} (holds {share:.0%} of these tickets)"
         else:
             team = f"{unit} {self.remind_team}"
+        escalate = (
+            " and escalate"  # the normal waits do not tell the two apart
+            if _span(self.escalate_after_s) == _span(self.remind_after_s)
+            else f"; escalate at {_span(self.escalate_after_s)}"
+        )
         return (
             f"after {self.after_activity}, if no {target} within {_span(self.remind_after_s)}, "
-            f"remind {team}; escalate at {_span(self.escalate_after_s)}"
+            f"remind {team}{escalate}"
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -355,8 +360,8 @@ class CandidateOptions:
     - `type_attribute` / `channel_attribute`: case attributes holding the ticket type and the
       channel (default: detected by name, e.g. ticket_type / channel).
     - `min_executions` / `min_case_share`: the support an activity needs to be scored (at least
-      this many executions and this share of the cases); rarer ones are listed as too rare to
-      judge, as criteria measured on a handful of executions say nothing.
+      this many executions, and this share of the cases: 0 = no share needed); rarer ones are
+      listed as too rare to judge, as criteria measured on a handful of executions say nothing.
     """
 
     weights: Weights = field(default_factory=Weights)
@@ -375,7 +380,7 @@ class CandidateOptions:
     channel_attribute: str | None = None
     top: int = 20
     min_executions: int = 30
-    min_case_share: float = 0.005
+    min_case_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

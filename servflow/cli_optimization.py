@@ -52,6 +52,13 @@ def add_commands(sub: Any, db_option: Callable[[argparse.ArgumentParser], None])
         help="flag an activity as already automated for good (stored; the newest run's "
         "candidates are ranked again without it)",
     )
+    p.add_argument(
+        "--min-executions",
+        type=int,
+        metavar="N",
+        help="executions a step needs to be scored (default 30; rarer: too rare to judge; "
+        "recomputes)",
+    )
     p.add_argument("--type-attribute", metavar="ATTR", help="case attribute of the ticket type")
     p.add_argument("--channel-attribute", metavar="ATTR", help="case attribute of the channel")
     p.add_argument("--json", action="store_true", help="print the candidates as JSON")
@@ -104,6 +111,7 @@ def _options(args: argparse.Namespace) -> Any:
         or args.automated_activity
         or args.type_attribute
         or args.channel_attribute
+        or args.min_executions is not None
     )
     if not custom:
         return None
@@ -122,6 +130,10 @@ def _options(args: argparse.Namespace) -> Any:
             )
         weights = replace(weights, **{name: number})
     options = CandidateOptions(weights=weights)
+    if args.min_executions is not None:
+        if args.min_executions < 1:
+            raise InputError(f"--min-executions must be at least 1, not {args.min_executions}.")
+        options = replace(options, min_executions=args.min_executions)
     if args.system_resource:
         options = replace(
             options, system_resources=options.system_resources + tuple(args.system_resource)
@@ -161,15 +173,12 @@ def _candidates(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(found.as_dict())
         return 0
-    _print_candidates(found, options)
+    _print_candidates(found)
     return 0
 
 
-def _print_candidates(found: Any, options: Any) -> None:
+def _print_candidates(found: Any) -> None:
     """The text form of a candidate set; every label from the log is escaped (`say`)."""
-    from optimization.model import CandidateOptions
-
-    settings = options or CandidateOptions()
     say(f"Log {found.log_name} (mining run {found.run_id})")
     say("Automation candidates (score = weighted criteria x volume confidence, 0..1):")
     for a in found.automation:
@@ -190,10 +199,7 @@ def _print_candidates(found: Any, options: Any) -> None:
     if not found.automation:
         say("  none")
     if found.too_rare:
-        say(
-            f"Too rare to judge (fewer than {settings.min_executions} executions or "
-            f"{settings.min_case_share:.1%} of the cases; not scored):"
-        )
+        say("Too rare to judge (too few executions for the criteria to mean anything; not scored):")
         for t in found.too_rare:
             say(
                 f"  {t.activity}: {t.executions:,} execution{'s' if t.executions != 1 else ''} "
@@ -255,7 +261,7 @@ def _whatif(args: argparse.Namespace) -> int:
     if math.isfinite(result.work_hours_before):
         say(f"  hours of work: {result.work_hours_before:,.0f} -> {result.work_hours_after:,.0f}")
     else:
-        say("  hours of work: unknown, the log has no start times")
+        say("  hours of work: unknown (no start times; see the assumptions)")
     say("  assumptions:")
     for a in result.assumptions:
         say(f"    - {a}")

@@ -19,7 +19,7 @@ from mining.ingest import IngestOptions, LoadResult, ingest_file
 if TYPE_CHECKING:
     from mining.run import MiningOptions, MiningRun
 
-__all__ = ["ingest_paths", "mine", "publish_snapshot"]
+__all__ = ["ingest_paths", "mine", "publish_snapshot", "snapshot_path_for"]
 
 
 def ingest_paths(
@@ -65,6 +65,20 @@ def mine(
         options = replace(options, as_of=as_of)
     with store.connect(db_path) as con:
         return mine_log(con, log_name, options, progress=progress)
+
+
+def snapshot_path_for(db_path: str | os.PathLike[str] | None) -> Path:
+    """Where the read-only snapshot of a database is published: `$SERVFLOW_SNAPSHOT`, else
+    beside the database as `<name>_snapshot.duckdb` (servflow.duckdb -> servflow_snapshot.duckdb).
+
+    >>> snapshot_path_for("data/servflow.duckdb").as_posix()
+    'data/servflow_snapshot.duckdb'
+    """
+    configured = os.environ.get("SERVFLOW_SNAPSHOT")
+    if configured:
+        return Path(configured)
+    db = Path(db_path) if db_path is not None else store.default_db_path()
+    return db.with_name(f"{db.stem}_snapshot.duckdb")
 
 
 def publish_snapshot(

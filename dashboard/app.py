@@ -1,0 +1,56 @@
+"""servflow dashboard: the entry script, a router over thin pages.
+
+Run it with `servflow dashboard [--db FILE]`; it reads the database's published read-only
+snapshot (see `dashboard.data`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import ui
+from dashboard.access import policy_from_env
+
+st.set_page_config(page_title="servflow", page_icon=":material/account_tree:", layout="wide")
+
+
+def _gate() -> bool:
+    """Whether this visitor may see the dashboard (OIDC login and allow-list, when on)."""
+    policy = policy_from_env()
+    if not policy.enabled:
+        return True
+    logged_in = bool(getattr(st.user, "is_logged_in", False))
+    email = st.user.get("email") if logged_in else None
+    decision = policy.decide(logged_in, str(email) if email else None)
+    if decision == "allowed":
+        st.sidebar.button(ui.t("logout"), on_click=st.logout, key="sf_logout")
+        return True
+    if decision == "login":
+        st.info(ui.t("login_needed"))
+        st.button(ui.t("login"), on_click=st.login, key="sf_login")
+    else:
+        st.error(ui.t("not_allowed"))
+        st.button(ui.t("logout"), on_click=st.logout, key="sf_logout")
+    return False
+
+
+st.session_state.setdefault("sf_lang", "en")
+if not _gate():
+    st.stop()
+
+context = ui.sidebar()
+st.session_state["sf_context"] = context
+
+pages = [
+    st.Page("pages/overview.py", title=ui.t("overview"), icon=":material/dashboard:", default=True),
+    st.Page("pages/process_map.py", title=ui.t("process_map"), icon=":material/account_tree:"),
+    st.Page("pages/variants.py", title=ui.t("variants"), icon=":material/alt_route:"),
+    st.Page("pages/findings.py", title=ui.t("findings"), icon=":material/warning:"),
+    st.Page("pages/conformance.py", title=ui.t("conformance"), icon=":material/rule:"),
+    st.Page("pages/candidates.py", title=ui.t("candidates"), icon=":material/auto_fix_high:"),
+    st.Page("pages/export.py", title=ui.t("export"), icon=":material/download:"),
+    st.Page("pages/data.py", title=ui.t("data"), icon=":material/database:"),
+]
+# Errors reach the browser only as a redacted notice (client.showErrorDetails = "none", set by
+# `servflow dashboard` and .streamlit/config.toml); the traceback stays in the server log.
+st.navigation(pages).run()

@@ -24,18 +24,22 @@ def _gate() -> bool:
     decision = policy.decide(logged_in, str(email) if email else None)
     if decision == "allowed":
         st.sidebar.button(ui.t("logout"), on_click=st.logout, key="sf_logout")
-        return True
-    if decision == "login":
-        st.info(ui.t("login_needed"))
-        st.button(ui.t("login"), on_click=st.login, key="sf_login")
-    else:
+    return decision in ("open", "allowed")
+
+
+def _locked() -> None:
+    """The only page a visitor who is not logged in, or not on the allow-list, can reach."""
+    if bool(getattr(st.user, "is_logged_in", False)):
         st.error(ui.t("not_allowed"))
         st.button(ui.t("logout"), on_click=st.logout, key="sf_logout")
-    return False
+    else:
+        st.info(ui.t("login_needed"))
+        st.button(ui.t("login"), on_click=st.login, key="sf_login")
 
 
-st.session_state.setdefault("sf_lang", "en")
 if not _gate():
+    # a navigation with the one locked page: no other page (or URL) of the app is reachable
+    st.navigation([st.Page(_locked, title="servflow", url_path="login")], position="hidden").run()
     st.stop()
 
 context = ui.sidebar()

@@ -110,12 +110,9 @@ def _filters(view: data.View, log_row: dict[str, Any]) -> LogFilter:
     )
     conditions = []
     for attribute in attributes:
-        values = [v for v, _n in choices[attribute]]
-        counts = dict(choices[attribute])
         picked_values = st.sidebar.multiselect(
             t("values_of", name=md_escape(attribute)),
-            values,
-            format_func=lambda v, counts=counts: f"{v} ({counts[v]:,})",
+            [value for value, _cases in choices[attribute]],
             key=f"sf_attr_{view.log}_{attribute}",
         )
         if picked_values:

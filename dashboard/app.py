@@ -1,4 +1,8 @@
-"""servflow dashboard: the entry script, a router over thin pages.
+"""servflow dashboard: the entry script, a router over thin pages (in `views/`).
+
+The pages are deliberately not in a folder named `pages/`: Streamlit treats such a folder beside
+the entry script as old-style pages until `st.navigation` first runs, so the first request after
+a start could open a page directly by URL, without this script's login check.
 
 Run it with `servflow dashboard [--db FILE]`; it reads the database's published read-only
 snapshot (see `dashboard.data`).
@@ -46,14 +50,14 @@ context = ui.sidebar()
 st.session_state["sf_context"] = context
 
 pages = [
-    st.Page("pages/overview.py", title=ui.t("overview"), icon=":material/dashboard:", default=True),
-    st.Page("pages/process_map.py", title=ui.t("process_map"), icon=":material/account_tree:"),
-    st.Page("pages/variants.py", title=ui.t("variants"), icon=":material/alt_route:"),
-    st.Page("pages/findings.py", title=ui.t("findings"), icon=":material/warning:"),
-    st.Page("pages/conformance.py", title=ui.t("conformance"), icon=":material/rule:"),
-    st.Page("pages/candidates.py", title=ui.t("candidates"), icon=":material/auto_fix_high:"),
-    st.Page("pages/export.py", title=ui.t("export"), icon=":material/download:"),
-    st.Page("pages/data.py", title=ui.t("data"), icon=":material/database:"),
+    st.Page("views/overview.py", title=ui.t("overview"), icon=":material/dashboard:", default=True),
+    st.Page("views/process_map.py", title=ui.t("process_map"), icon=":material/account_tree:"),
+    st.Page("views/variants.py", title=ui.t("variants"), icon=":material/alt_route:"),
+    st.Page("views/findings.py", title=ui.t("findings"), icon=":material/warning:"),
+    st.Page("views/conformance.py", title=ui.t("conformance"), icon=":material/rule:"),
+    st.Page("views/candidates.py", title=ui.t("candidates"), icon=":material/auto_fix_high:"),
+    st.Page("views/export.py", title=ui.t("export"), icon=":material/download:"),
+    st.Page("views/data.py", title=ui.t("data"), icon=":material/database:"),
 ]
 # Errors reach the browser only as a redacted notice (client.showErrorDetails = "none", set by
 # `servflow dashboard` and .streamlit/config.toml); the traceback stays in the server log.

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from mining import explore, store
 from mining.filters import LogFilter
 from mining.flows import Dfg, Variant
 
-__all__ = ["Source", "View", "snapshot_version", "source"]
+__all__ = ["LeadTimes", "Source", "View", "snapshot_version", "source"]
 
 _CACHE = {"show_spinner": False, "max_entries": 256}
 
@@ -142,15 +143,29 @@ def variants(view: View, flt: LogFilter, top: int) -> tuple[Variant, ...]:
         return get_variants(con, view.log_id, flt=flt, top=top)
 
 
+@dataclass(frozen=True, slots=True)
+class LeadTimes:
+    """The filtered log's lead-time summary, every ticket's lead time, and its time span."""
+
+    summary: Any  # mining.flows.LeadTimeSummary
+    each_s: tuple[float, ...]
+    first: datetime | None
+    last: datetime | None
+
+
 @st.cache_data(**_CACHE)
-def lead_times(view: View, flt: LogFilter) -> tuple[Any, tuple[float, ...]]:
-    """The lead-time summary of the filtered log and every ticket's lead time (seconds)."""
+def lead_times(view: View, flt: LogFilter) -> LeadTimes:
     from mining.flows import get_case_lead_times, summarize_lead_times
 
     with _read(view.snapshot) as con:
         summary = summarize_lead_times(con, view.log_id, flt=flt)
-        each = tuple(c.lead_time_s for c in get_case_lead_times(con, view.log_id, flt=flt))
-    return summary, each
+        cases = get_case_lead_times(con, view.log_id, flt=flt)
+    return LeadTimes(
+        summary,
+        tuple(c.lead_time_s for c in cases),
+        min((c.start for c in cases), default=None),
+        max((c.end for c in cases), default=None),
+    )
 
 
 @st.cache_data(**_CACHE)

@@ -23,14 +23,14 @@ from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 PAGES = (
-    "pages/overview.py",
-    "pages/process_map.py",
-    "pages/variants.py",
-    "pages/findings.py",
-    "pages/conformance.py",
-    "pages/candidates.py",
-    "pages/export.py",
-    "pages/data.py",
+    "views/overview.py",
+    "views/process_map.py",
+    "views/variants.py",
+    "views/findings.py",
+    "views/conformance.py",
+    "views/candidates.py",
+    "views/export.py",
+    "views/data.py",
 )
 HOSTILE = (support.HOSTILE_HTML, support.HOSTILE_LINK)
 
@@ -106,16 +106,16 @@ def test_attribute_filter_changes_ticket_count_and_map(db: Path) -> None:
     wanted = {r["ticket_id"] for r in rows if r["channel"] == "营业厅"}
     assert 0 < len(wanted) < len({r["ticket_id"] for r in rows})
 
-    at = run("pages/overview.py")
+    at = run("views/overview.py")
     before = metric(at, "Tickets")
     channel = next(w for w in at.multiselect if w.key == "sf_attr_telecom_channel")
     assert "营业厅" in channel.options
-    at = run("pages/overview.py", sf_attr_telecom_channel=["营业厅"])
+    at = run("views/overview.py", sf_attr_telecom_channel=["营业厅"])
     assert not at.exception
     assert metric(at, "Tickets") == f"{len(wanted):,}" != before
 
-    full = dot_of(run("pages/process_map.py"))
-    filtered = dot_of(run("pages/process_map.py", sf_attr_telecom_channel=["营业厅"]))
+    full = dot_of(run("views/process_map.py"))
+    filtered = dot_of(run("views/process_map.py", sf_attr_telecom_channel=["营业厅"]))
     assert filtered != full
     # every ticket enters the map once: the start arcs add up to the filtered ticket count
     starts = [line for line in filtered.splitlines() if line.strip().startswith("start ->")]
@@ -125,10 +125,10 @@ def test_attribute_filter_changes_ticket_count_and_map(db: Path) -> None:
 
 
 def test_map_sliders_and_performance_mode(db: Path) -> None:
-    full = dot_of(run("pages/process_map.py"))
-    fewer = dot_of(run("pages/process_map.py", sf_map_acts=30))
+    full = dot_of(run("views/process_map.py"))
+    fewer = dot_of(run("views/process_map.py", sf_map_acts=30))
     assert fewer.count("->") < full.count("->")
-    timed = dot_of(run("pages/process_map.py", sf_map_measure="performance"))
+    timed = dot_of(run("views/process_map.py", sf_map_measure="performance"))
     assert " h" in timed or " min" in timed or " d" in timed
 
 
@@ -138,7 +138,7 @@ def test_drill_downs_find_the_tickets_the_run_counted(db: Path) -> None:
 
     with store.connect(support_snapshot(db), read_only=True) as con:
         report = build_report(con, "telecom")
-    at = run("pages/findings.py")
+    at = run("views/findings.py")
     assert not at.exception and not at.error
     captions = [c.value for c in at.caption]
     expected = [
@@ -160,10 +160,10 @@ def support_snapshot(db: Path) -> Path:
 
 
 def test_language_switch_keeps_log_labels(db: Path) -> None:
-    at = run("pages/process_map.py", sf_lang="zh")
+    at = run("views/process_map.py", sf_lang="zh")
     assert [h.value for h in at.header] == ["流程图"]
     assert "受理" in dot_of(at)
-    overview = run("pages/overview.py", sf_lang="zh")
+    overview = run("views/overview.py", sf_lang="zh")
     assert metric(overview, "工单数")
 
 
@@ -185,7 +185,7 @@ def test_log_text_never_reaches_markdown(db: Path) -> None:
                 assert hostile not in shown, (page, shown)
                 assert "](javascript" not in shown, (page, shown)
     # the labels are there, as data: in the map (escaped DOT) and in tables
-    at = run("pages/process_map.py")
+    at = run("views/process_map.py")
     dot = dot_of(at)
     assert support.HOSTILE_LINK in dot and support.HOSTILE_HTML in dot
     edges = next(df.value for df in at.dataframe if "From" in df.value.columns)
@@ -229,7 +229,7 @@ def test_missing_and_empty_database_show_a_helpful_state(tmp_path: Path, db: Pat
         empty = tmp_path / "empty.duckdb"
         publish_snapshot(empty, snapshot_path_for(empty))
         os.environ["SERVFLOW_DB"] = str(empty)
-        at = run("pages/overview.py")
+        at = run("views/overview.py")
         assert not at.exception
         assert any("holds no logs yet" in i.value for i in at.info)
     finally:
@@ -244,13 +244,13 @@ def test_a_run_published_during_use_shows_after_a_refresh(tmp_path: Path, db: Pa
     shutil.copy(snapshot_path_for(db), snapshot_path_for(copy))
     os.environ["SERVFLOW_DB"] = str(copy)
     try:
-        at = run("pages/overview.py")
+        at = run("views/overview.py")
         assert any(c.value.startswith("Mining run 1 ") for c in at.caption)
         from mining.run import MiningOptions
 
         run_2 = mine(copy, "telecom", options=MiningOptions(conformance=False))
         publish_snapshot(copy, snapshot_path_for(copy))
-        at = run("pages/overview.py")  # the browser's refresh: a new session
+        at = run("views/overview.py")  # the browser's refresh: a new session
         captions = [c.value for c in at.caption]
         assert any(c.startswith(f"Mining run {run_2.run_id} ") for c in captions), captions
     finally:
@@ -268,7 +268,7 @@ def test_login_required_shows_nothing_of_the_data(
     assert [b.label for b in at.button] == ["Log in"]
     # no page of the app is reachable, by navigation or by URL
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/data.py")
+        at.switch_page("views/data.py")
     policy = AccessPolicy(enabled=True, allowed=("owner@example.com",))
     assert policy.decide(True, "intruder@example.com") == "denied"
     assert policy.decide(True, "Owner@Example.com") == "allowed"

@@ -13,18 +13,21 @@ view = ui.require_view()
 if view is not None:
     ctx = ui.context()
     ui.log_title(view)
-    summary, each = data.lead_times(view, ctx.flt)
+    times = data.lead_times(view, ctx.flt)
+    summary, each = times.summary, times.each_s
     if summary.cases == 0:
         st.info(t("filtered_out_all"))
     else:
         weeks = data.weekly(view, ctx.flt)
-        period = f"{weeks[0].week:%Y-%m-%d} … {weeks[-1].week:%Y-%m-%d}" if weeks else "-"
-        cols = st.columns(5)
+        cols = st.columns(4)
         cols[0].metric(t("tickets"), f"{summary.cases:,}")
         cols[1].metric(t("events"), f"{summary.events:,}")
-        cols[2].metric(t("period_shown"), period)
-        cols[3].metric(t("median_lead"), ui.duration(summary.median_s))
-        cols[4].metric(t("p90_lead"), ui.duration(summary.p90_s))
+        cols[2].metric(t("median_lead"), ui.duration(summary.median_s))
+        cols[3].metric(t("p90_lead"), ui.duration(summary.p90_s))
+        if times.first is not None and times.last is not None:
+            st.text(
+                f"{t('period_shown')}: {times.first:%Y-%m-%d %H:%M} … {times.last:%Y-%m-%d %H:%M} UTC"
+            )
 
     report = ui.require_run(view)
     if report is not None:

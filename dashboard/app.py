@@ -24,7 +24,9 @@ def _gate() -> bool:
     if not policy.enabled:
         return True
     logged_in = bool(getattr(st.user, "is_logged_in", False))
-    email = st.user.get("email") if logged_in else None
+    # an address the provider has not verified does not count for the allow-list
+    verified = st.user.get("email_verified", True) is not False
+    email = st.user.get("email") if logged_in and verified else None
     decision = policy.decide(logged_in, str(email) if email else None)
     if decision == "allowed":
         st.sidebar.button(ui.t("logout"), on_click=st.logout, key="sf_logout")

@@ -120,19 +120,19 @@ def attribute_values(view: View) -> tuple[explore.AttributeValues, ...]:
 
 
 @st.cache_data(**_CACHE)
-def process_map(view: View, flt: LogFilter, activity_share: float, path_share: float) -> Dfg:
-    """The filtered log's directly-follows map, simplified to the shares of activities/paths."""
+def full_map(view: View, flt: LogFilter) -> Dfg:
+    """The filtered log's directly-follows map (the one database query of the map page)."""
     from mining.flows import discover_dfg
 
     with _read(view.snapshot) as con:
-        return discover_dfg(
-            con, view.log_id, flt=flt, activity_share=activity_share, path_share=path_share
-        )
+        return discover_dfg(con, view.log_id, flt=flt)
 
 
-@st.cache_data(**_CACHE)
-def full_map(view: View, flt: LogFilter) -> Dfg:
-    return process_map(view, flt, 1.0, 1.0)
+def process_map(view: View, flt: LogFilter, activity_share: float, path_share: float) -> Dfg:
+    """The map simplified to the shares of activities and paths: slider moves never query."""
+    from mining.flows import simplify_map
+
+    return simplify_map(full_map(view, flt), activity_share=activity_share, path_share=path_share)
 
 
 @st.cache_data(**_CACHE)

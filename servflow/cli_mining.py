@@ -181,6 +181,7 @@ def _options(args: argparse.Namespace) -> Any:
 def _mine(args: argparse.Namespace) -> int:
     from mining import store
     from mining.run import build_report, mine_log
+    from optimization.candidates import compute_and_store
     from servflow.pipeline import publish_snapshot, snapshot_path_for
 
     options = _options(args)
@@ -195,6 +196,9 @@ def _mine(args: argparse.Namespace) -> int:
     )
     with store.connect(args.db) as con:
         run = mine_log(con, args.log, options, progress=progress)
+        if progress is not None:
+            progress("optimization candidates")
+        compute_and_store(con, run.run_id)
         report = build_report(con, args.log, run.run_id)
     # readers (the dashboard) see the new run in the published read-only snapshot
     snapshot = publish_snapshot(args.db, snapshot_path_for(args.db))

@@ -99,6 +99,24 @@ def test_every_page_renders_without_errors(db: Path) -> None:
             assert "受理" in dot
         if page.endswith(("variants.py", "findings.py", "data.py")):
             assert at.dataframe, page
+        if page.endswith("candidates.py"):
+            _check_candidates(at, db)
+
+
+def _check_candidates(at: AppTest, db: Path) -> None:
+    """The stored candidates of the run are listed, and the what-if shows both distributions."""
+    import optimization
+    from mining import store
+    from mining.run import latest_run_id
+
+    with store.connect(support_snapshot(db), read_only=True) as con:
+        stored = optimization.candidates_for_run(con, latest_run_id(con, "telecom"))
+    assert stored is not None and stored.automation
+    tables = [df.value for df in at.dataframe if "id" in df.value.columns]
+    assert list(tables[0]["id"]) == [c.id for c in stored.automation]
+    assert list(tables[1]["id"]) == [c.id for c in stored.restructuring]
+    assert metric(at, "Tickets changed").endswith("/ 400")
+    assert at.get("vega_lite_chart"), "no before/after distribution chart"
 
 
 def test_attribute_filter_changes_ticket_count_and_map(db: Path) -> None:

@@ -127,6 +127,18 @@ def _settle(page: Any) -> None:
     page.wait_for_timeout(300)
 
 
+def _first_candidate(db: Path) -> Any:
+    import optimization
+    from mining import store
+    from mining.run import latest_run_id
+    from servflow.pipeline import snapshot_path_for
+
+    with store.connect(snapshot_path_for(db), read_only=True) as con:
+        found = optimization.candidates_for_run(con, latest_run_id(con, "telecom"))
+    assert found is not None and found.automation
+    return found.automation[0]
+
+
 def _no_errors(page: Any) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("This app has encountered an error").count() == 0
@@ -188,9 +200,13 @@ def test_every_page_in_chromium(browser_page: Any, server: tuple[str, Path], sho
     page.screenshot(path=str(shots / "conformance.png"), full_page=True)
 
     _visit(page, url, "candidates", "Candidates")
-    page.get_by_text("Automation candidates").or_(
-        page.get_by_text("not available in this installation")
-    ).first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name="What if: lead time before and after").wait_for(timeout=60_000)
+    _settle(page)
+    first = _first_candidate(_db)
+    pickers = page.locator('[data-testid="stMain"] input[role="combobox"]').evaluate_all(
+        "inputs => inputs.map(i => i.value)"
+    )
+    assert f"{first.id}: {first.activity}" in pickers, pickers
     _no_errors(page)
     page.screenshot(path=str(shots / "candidates.png"), full_page=True)
 

@@ -121,8 +121,13 @@ if view is not None and report is not None:
                         )
                     result = data.whatif(view, picked)
                     st.text(result.change)
+                    before = result.lead_time_before
+                    st.text(
+                        f"{t('before')}: {t('median_lead')} {ui.duration(before.median)}, "
+                        f"{t('p90_lead')} {ui.duration(before.p90)}"
+                    )
                     cols = st.columns(4)
-                    before, after = result.lead_time_before, result.lead_time_after
+                    after = result.lead_time_after
                     cols[0].metric(
                         t("median_lead"),
                         ui.duration(after.median),

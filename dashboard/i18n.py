@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["LANGUAGES", "Lang", "text"]
+__all__ = ["LANGUAGES", "Lang", "has_text", "text"]
 
 Lang = Literal["en", "zh"]
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
@@ -81,6 +81,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lead_distribution": ("Lead-time distribution (hours)", "处理时长分布(小时)"),
     "quality_latest": ("Data quality of the latest load", "最近一次导入的数据质量"),
     "not_available": ("not available", "不可用"),
+    # scorecard measures (mining.kpis names)
+    "kpi_responsiveness": ("Responsiveness", "响应时长"),
+    "kpi_resolution_rate": ("Resolution rate", "解决率"),
+    "kpi_resolution_time": ("Resolution time", "解决时长"),
+    "kpi_lead_time": ("Lead time", "处理时长"),
+    "kpi_first_contact_resolution": ("First-contact resolution", "首次接触解决率"),
+    "kpi_reopen_rate": ("Reopen rate", "重开率"),
+    "kpi_repeat_contact_rate": ("Repeat contacts", "重复联系率"),
+    "kpi_escalation_rate": ("Escalation rate", "升级率"),
+    "kpi_satisfaction": ("Satisfaction", "满意度"),
     # columns
     "col_kpi": ("Measure", "指标"),
     "col_value": ("Value", "数值"),
@@ -303,6 +313,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "页面生成出错,详情见服务器日志。",
     ),
 }
+
+
+def has_text(key: str) -> bool:
+    return key in STRINGS
 
 
 def text(key: str, lang: Lang = "en", **values: object) -> str:

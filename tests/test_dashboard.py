@@ -302,3 +302,21 @@ def test_cli_rejects_a_bad_port_and_hardens_the_server() -> None:
     assert "--client.showErrorDetails=none" in command
     assert "--server.enableXsrfProtection=true" in command
     assert "--server.maxUploadSize=50" in command
+
+
+def test_mine_now_on_the_data_page_publishes_a_new_run(tmp_path: Path, db: Path) -> None:
+    from servflow.pipeline import snapshot_path_for
+
+    copy = tmp_path / "servflow.duckdb"
+    shutil.copy(db, copy)
+    shutil.copy(snapshot_path_for(db), snapshot_path_for(copy))
+    os.environ["SERVFLOW_DB"] = str(copy)
+    try:
+        at = run("views/data.py")
+        next(b for b in at.button if b.key == "sf_mine_now").click()
+        at.run()
+        assert not at.exception and not at.error
+        assert [s.value for s in at.success] == ["Mined: run 2 is published."]
+        assert any(c.value.startswith("Mining run 2 ") for c in run().caption)
+    finally:
+        os.environ["SERVFLOW_DB"] = str(db)

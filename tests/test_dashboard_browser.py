@@ -248,3 +248,28 @@ def test_upload_goes_through_ingest_with_its_errors(
     message = page.locator('[data-testid="stText"]').all_inner_texts()
     assert any("cannot tell which column is the case" in m for m in message), message
     _no_errors(page)
+
+
+def test_upload_loads_a_log_and_publishes_it(
+    browser_page: Any, server: tuple[str, Path], tmp_path: Path
+) -> None:
+    page = browser_page
+    url, db = server
+    good = tmp_path / "上传工单.csv"
+    good.write_text(
+        "工单号,环节,时间\nU1,受理,2024-05-01 08:00\nU1,结单,2024-05-01 09:30\n"
+        "U2,受理,2024-05-02 10:00\nU2,结单,2024-05-02 12:00\n",
+        encoding="utf-8",
+    )
+    _visit(page, url, "data", "Data")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(good))
+    page.get_by_role("button", name="Load", exact=True).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Load", exact=True).click()
+    page.get_by_text("Loaded: 4 new events of 2 new tickets.").wait_for(timeout=60_000)
+    _no_errors(page)
+
+    from mining import catalog
+    from servflow.pipeline import snapshot_path_for
+
+    names = {row["name"] for row in catalog.list_logs(snapshot_path_for(db))}
+    assert "上传工单" in names and "telecom" in names

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, ui
+from dashboard.i18n import has_text
 from dashboard.ui import t
 
 st.header(t("overview"))
@@ -67,7 +68,7 @@ if view is not None:
                 shown = f"{value:.2f}"
             rows.append(
                 {
-                    t("col_kpi"): name,
+                    t("col_kpi"): t(f"kpi_{name}") if has_text(f"kpi_{name}") else name,
                     t("col_value"): shown,
                     t("col_definition"): kpi.get("definition"),
                     t("col_note"): kpi.get("note"),

@@ -320,3 +320,16 @@ def test_mine_now_on_the_data_page_publishes_a_new_run(tmp_path: Path, db: Path)
         assert any(c.value.startswith("Mining run 2 ") for c in run().caption)
     finally:
         os.environ["SERVFLOW_DB"] = str(db)
+
+
+def test_docstring_examples_of_the_dashboard_modules() -> None:
+    import doctest
+
+    import dashboard.access
+    import dashboard.graph
+    import dashboard.i18n
+    import dashboard.ui
+
+    for module in (dashboard.access, dashboard.graph, dashboard.i18n, dashboard.ui):
+        result = doctest.testmod(module)
+        assert result.attempted and not result.failed, module.__name__

@@ -248,12 +248,29 @@ def export_available() -> bool:
     return _has_module("servflow.export")
 
 
-def export_pack(view: View, flt: LogFilter, out_dir: str) -> Any:
-    """Write the audit pack of the view's log and filter into `out_dir` (an ExportResult)."""
-    from servflow.export import export_pack as build  # type: ignore[import-not-found]
+def export_formats() -> dict[str, str]:
+    """The formats an audit pack can hold, with what each one writes."""
+    from servflow.export import FORMATS
+
+    return dict(FORMATS)
+
+
+def export_pack(view: View, flt: LogFilter, out_dir: str, formats: tuple[str, ...]) -> Any:
+    """Write the audit pack of the view's run and filter into `out_dir` (an ExportResult).
+
+    With a filter the run was not mined with, the export mines it afresh in a scratch database
+    (the snapshot is only read)."""
+    from servflow.export import export_pack as build
 
     with _read(view.snapshot) as con:
-        return build(con, view.log, out_dir, flt=None if flt.is_empty else flt, run_id=view.run_id)
+        return build(
+            con,
+            view.log,
+            Path(out_dir),
+            formats=formats,
+            flt=None if flt.is_empty else flt,
+            run_id=view.run_id,
+        )
 
 
 def clear() -> None:

@@ -254,6 +254,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "当前安装不包含审计包导出功能。",
     ),
     "export_build": ("Build the audit pack", "生成审计包"),
+    "export_failed": ("The audit pack was not written:", "审计包未生成:"),
     "export_download": ("Download the audit pack (ZIP)", "下载审计包 (ZIP)"),
     "export_files": ("Files in the pack", "审计包中的文件"),
     "export_formats": ("Formats", "格式"),

@@ -333,3 +333,21 @@ def test_docstring_examples_of_the_dashboard_modules() -> None:
     for module in (dashboard.access, dashboard.graph, dashboard.i18n, dashboard.ui):
         result = doctest.testmod(module)
         assert result.attempted and not result.failed, module.__name__
+
+
+def test_export_page_builds_the_audit_pack_of_the_run(db: Path) -> None:
+    import io
+    import zipfile
+
+    at = run("views/export.py", sf_export_formats=["svg", "csv"])
+    next(b for b in at.button if b.key == "sf_export_build").click()
+    at.run()
+    assert not at.exception and not at.error
+    name, content, names = at.session_state["sf_export_zip"]
+    assert name == "telecom-run1"
+    inside = zipfile.ZipFile(io.BytesIO(content)).namelist()
+    assert sorted(inside) == sorted(names)
+    assert "telecom-run1/manifest.json" in inside
+    assert "telecom-run1/map-frequency.svg" in inside
+    assert not any(n.endswith(".pdf") for n in inside)  # only the formats asked for
+    assert at.get("download_button")

@@ -211,7 +211,9 @@ def test_every_page_in_chromium(browser_page: Any, server: tuple[str, Path], sho
     page.screenshot(path=str(shots / "candidates.png"), full_page=True)
 
     _visit(page, url, "export", "Export")
+    page.get_by_role("button", name="Build the audit pack").wait_for(timeout=60_000)
     _no_errors(page)
+    page.screenshot(path=str(shots / "export.png"), full_page=True)
 
     _visit(page, url, "data", "Data")
     page.get_by_role("heading", name="Upload a log").wait_for(timeout=60_000)

@@ -26,8 +26,6 @@ from mining.flows import Dfg, Variant
 
 __all__ = ["LeadTimes", "Source", "View", "snapshot_version", "source"]
 
-_CACHE = {"show_spinner": False, "max_entries": 256}
-
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -79,7 +77,7 @@ def _read(snapshot: str) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def logs(snapshot: str, version: str) -> list[dict[str, Any]]:
     """The stored logs of the snapshot (name, cases, events, span, loads)."""
     from mining import catalog
@@ -87,7 +85,7 @@ def logs(snapshot: str, version: str) -> list[dict[str, Any]]:
     return catalog.list_logs(snapshot)
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def view_of(snapshot: str, version: str, log: str) -> View:
     """The view of `log` at its newest mining run."""
     with _read(snapshot) as con:
@@ -96,13 +94,13 @@ def view_of(snapshot: str, version: str, log: str) -> View:
     return View(snapshot, version, log, log_id, runs[0].run_id if runs else None)
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def runs(view: View) -> tuple[explore.RunInfo, ...]:
     with _read(view.snapshot) as con:
         return explore.list_runs(con, view.log_id)
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def report(view: View) -> dict[str, Any] | None:
     """The stored findings of the view's mining run (`servflow report --json`)."""
     if view.run_id is None:
@@ -113,13 +111,13 @@ def report(view: View) -> dict[str, Any] | None:
         return build_report(con, view.log, view.run_id)
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def attribute_values(view: View) -> tuple[explore.AttributeValues, ...]:
     with _read(view.snapshot) as con:
         return explore.case_attribute_values(con, view.log_id)
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def full_map(view: View, flt: LogFilter) -> Dfg:
     """The filtered log's directly-follows map (the one database query of the map page)."""
     from mining.flows import discover_dfg
@@ -135,7 +133,7 @@ def process_map(view: View, flt: LogFilter, activity_share: float, path_share: f
     return simplify_map(full_map(view, flt), activity_share=activity_share, path_share=path_share)
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def variants(view: View, flt: LogFilter, top: int) -> tuple[Variant, ...]:
     from mining.flows import get_variants
 
@@ -153,7 +151,7 @@ class LeadTimes:
     last: datetime | None
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def lead_times(view: View, flt: LogFilter) -> LeadTimes:
     from mining.flows import get_case_lead_times, summarize_lead_times
 
@@ -168,32 +166,32 @@ def lead_times(view: View, flt: LogFilter) -> LeadTimes:
     )
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def weekly(view: View, flt: LogFilter) -> tuple[explore.WeekTrend, ...]:
     with _read(view.snapshot) as con:
         return explore.weekly_trend(con, view.log_id, flt=flt)
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def drill(view: View, selection: explore.CaseSelection, flt: LogFilter) -> explore.DrillDown:
     with _read(view.snapshot) as con:
         return explore.drill_down(con, view.log_id, selection, flt=flt)
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def case_events(view: View, case_id: str) -> tuple[explore.CaseEvent, ...]:
     with _read(view.snapshot) as con:
         return explore.case_events(con, view.log_id, case_id)
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def quality(snapshot: str, version: str, log: str) -> dict[str, Any]:
     from mining import catalog
 
     return catalog.quality_report(snapshot, log)
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def conformance_against(view: View, flt: LogFilter, model_path: str, model_digest: str) -> Any:
     """Conformance of the filtered log to a BPMN/PNML file (cached per file content)."""
     from mining.conformance import check_conformance
@@ -225,7 +223,7 @@ def _optimization_function(name: str) -> Any:
     return getattr(module, name)
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def candidates(view: View) -> Any:
     """The stored candidates of the view's run (a CandidateSet), or None."""
     if view.run_id is None:
@@ -235,7 +233,7 @@ def candidates(view: View) -> Any:
         return candidates_for_run(con, view.run_id)
 
 
-@st.cache_data(**_CACHE)
+@st.cache_data(show_spinner=False, max_entries=256)
 def whatif(view: View, candidate_id: str) -> Any:
     """The what-if replay of one candidate (a WhatIfResult)."""
     estimate_whatif = _optimization_function("estimate_whatif")

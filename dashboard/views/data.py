@@ -158,7 +158,14 @@ def _upload(ctx: ui.Context) -> None:
 
         options_ = IngestOptions(
             log_name=log_name.strip() or None,
-            **{role: (chosen[role] or "") for role in ROLES},
+            # an empty choice switches the role off, as `--team ''` does on the command line
+            case=chosen["case"] or "",
+            activity=chosen["activity"] or "",
+            timestamp=chosen["timestamp"] or "",
+            resource=chosen["resource"] or "",
+            team=chosen["team"] or "",
+            start_timestamp=chosen["start_timestamp"] or "",
+            lifecycle=chosen["lifecycle"] or "",
             timestamp_format=timestamp_format.strip() or None,
             timezone=timezone.strip() or None,
             fail_on=None if fail_on == "never" else fail_on,

@@ -8,13 +8,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import ui
+from dashboard import data, ui
 from dashboard.graph import format_duration
 from dashboard.ui import t
 from mining.explore import CaseSelection
+from mining.filters import LogFilter
 
 
 def _section(
+    view: data.View,
+    flt: LogFilter,
     rows: list[dict[str, Any]],
     columns: dict[str, Callable[[dict[str, Any]], Any]],
     label: Callable[[dict[str, Any]], str],
@@ -37,7 +40,7 @@ def _section(
     )
     if picked is not None:
         st.subheader(t("tickets_behind"))
-        ui.drilldown(view, selection(rows[picked]), ctx.flt, key=key)
+        ui.drilldown(view, selection(rows[picked]), flt, key=key)
 
 
 st.header(t("findings"))
@@ -50,6 +53,8 @@ if view is not None and report is not None:
     with tabs[0]:
         st.caption(t("bottlenecks_help"))
         _section(
+            view,
+            ctx.flt,
             report["bottlenecks"][:50],
             {
                 t("col_source"): lambda r: r["source"],
@@ -66,6 +71,8 @@ if view is not None and report is not None:
         )
     with tabs[1]:
         _section(
+            view,
+            ctx.flt,
             report["rework"][:50],
             {
                 t("col_activity"): lambda r: r["activity"],
@@ -80,6 +87,8 @@ if view is not None and report is not None:
         )
     with tabs[2]:
         _section(
+            view,
+            ctx.flt,
             report["pingpong"][:50],
             {
                 t("col_level"): lambda r: r["level"],
@@ -98,6 +107,8 @@ if view is not None and report is not None:
         st.caption(t("breakpoints_help"))
         stalled = tuple(c["case_id"] for c in report["stalled_cases"])
         _section(
+            view,
+            ctx.flt,
             report["breakpoints"][:50],
             {
                 t("col_activity"): lambda r: r["activity"],
@@ -116,6 +127,8 @@ if view is not None and report is not None:
             st.caption(t("sla_help"))
             attribute = report["options"].get("sla_attribute")
             _section(
+                view,
+                ctx.flt,
                 report["sla"],
                 {
                     t("col_type"): lambda r: r["ticket_type"],

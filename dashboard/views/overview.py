@@ -42,14 +42,14 @@ if view is not None:
         )
         run_summary = report["summary"]
         sla_rows = report.get("sla") or []
-        cols = st.columns(3)
-        cols[0].metric(
+        run_cols = st.columns(3)
+        run_cols[0].metric(
             t("rework_share"), ui.share((run_summary.get("rework") or {}).get("share_with_rework"))
         )
-        cols[1].metric(
+        run_cols[1].metric(
             t("stalled"), f"{(run_summary.get('breakpoints') or {}).get('stalled_cases', 0):,}"
         )
-        cols[2].metric(
+        run_cols[2].metric(
             t("sla_breaches"),
             f"{sum(r['breached'] for r in sla_rows):,}" if sla_rows else t("not_available"),
         )
@@ -109,11 +109,11 @@ if view is not None:
     quality = data.quality(view.snapshot, view.version, view.log)
     if quality["loads"]:
         load = quality["loads"][-1]
-        cols = st.columns(4)
-        cols[0].metric(t("col_rows_read"), f"{load['rows_read']:,}")
-        cols[1].metric(t("col_rows_loaded"), f"{load['rows_loaded']:,}")
-        cols[2].metric(t("col_rows_rejected"), f"{load['rows_rejected']:,}")
-        cols[3].metric(t("col_severity"), str(load["max_severity"]))
+        load_cols = st.columns(4)
+        load_cols[0].metric(t("col_rows_read"), f"{load['rows_read']:,}")
+        load_cols[1].metric(t("col_rows_loaded"), f"{load['rows_loaded']:,}")
+        load_cols[2].metric(t("col_rows_rejected"), f"{load['rows_rejected']:,}")
+        load_cols[3].metric(t("col_severity"), str(load["max_severity"]))
         if load["findings"]:
             st.dataframe(
                 pd.DataFrame(

@@ -57,7 +57,12 @@ if view is not None:
                 all_edges=len(full.edges),
             )
         )
-        st.graphviz_chart(process_map_dot(shown, measure=measure, stat=stat), width="stretch")
+        dot = process_map_dot(
+            shown,
+            measure="performance" if measure == "performance" else "frequency",
+            stat="mean" if stat == "mean" else "p90" if stat == "p90" else "median",
+        )
+        st.graphviz_chart(dot, width="stretch")
         st.subheader(t("map_edges"))
         st.dataframe(
             pd.DataFrame(

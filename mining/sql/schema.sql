@@ -162,3 +162,11 @@ CREATE TABLE IF NOT EXISTS already_automated (
     activity VARCHAR NOT NULL,
     reason   VARCHAR NOT NULL
 );
+
+-- Activities a process owner flagged as already automated: never proposed again for that log.
+CREATE TABLE IF NOT EXISTS automation_flags (
+    log_id     INTEGER NOT NULL,
+    activity   VARCHAR NOT NULL,
+    flagged_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (log_id, activity)
+);

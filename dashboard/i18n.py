@@ -197,8 +197,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "仍未关闭且在最后环节之后空闲时间超过常规水平的工单。",
     ),
     "sla_help": (
-        "Tickets whose recorded lead time exceeds the target of their type are listed below.",
-        "下方列出记录的处理时长超过其类型时限的工单。",
+        "Lead time against the target of the ticket type; open tickets count up to the run's "
+        "as-of time.",
+        "按工单类型时限衡量处理时长;未结工单计算到分析截止时间。",
     ),
     "sla_none": (
         "No SLA targets were configured for this run (`servflow mine LOG --sla TYPE=HOURS`).",

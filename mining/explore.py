@@ -131,6 +131,7 @@ class CaseSelection:
     attribute: str | None = None
     value: str | None = None
     seconds: float = 0.0
+    as_of: datetime | None = None
 
     @staticmethod
     def edge(source: str, target: str) -> CaseSelection:
@@ -162,10 +163,24 @@ class CaseSelection:
 
     @staticmethod
     def longer_than(
-        seconds: float, attribute: str | None = None, value: str | None = None
+        seconds: float,
+        attribute: str | None = None,
+        value: str | None = None,
+        *,
+        as_of: datetime | None = None,
+        end_activities: tuple[str, ...] = (),
     ) -> CaseSelection:
-        """Cases (with `attribute` = `value`) whose lead time exceeds `seconds` (SLA breaches)."""
-        return CaseSelection("longer_than", attribute=attribute, value=value, seconds=seconds)
+        """Cases (with `attribute` = `value`) whose lead time exceeds `seconds`: the SLA
+        breaches of a ticket type. With `as_of`, cases that did not end at one of
+        `end_activities` are measured up to `as_of`, as `breakpoints.find_sla_breaches` does."""
+        return CaseSelection(
+            "longer_than",
+            tuple(end_activities),
+            attribute=attribute,
+            value=value,
+            seconds=seconds,
+            as_of=as_of,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +267,8 @@ def drill_down(
             path=json_path(selection.attribute or ""),
             value=selection.value,
             seconds=selection.seconds,
+            as_of=selection.as_of,
+            end_activities=list(selection.labels),
         )
     total = store.run_sql(con, "explore_drill_count").fetchall()[0][0]
     rows = store.run_sql(con, "explore_drill_cases", limit=int(limit)).fetchall()

@@ -126,6 +126,8 @@ if view is not None and report is not None:
         else:
             st.caption(t("sla_help"))
             attribute = report["options"].get("sla_attribute")
+            judged = report["summary"].get("sla") or {}
+            ends = tuple(judged.get("end_activities") or ())
             _section(
                 view,
                 ctx.flt,
@@ -140,6 +142,12 @@ if view is not None and report is not None:
                     t("col_p90"): lambda r: format_duration(r["p90_lead_time_s"]),
                 },
                 lambda r: str(r["ticket_type"]),
-                lambda r: CaseSelection.longer_than(r["target_s"], attribute, r["ticket_type"]),
+                lambda r: CaseSelection.longer_than(
+                    r["target_s"],
+                    attribute,
+                    r["ticket_type"],
+                    as_of=report["as_of"],
+                    end_activities=ends,
+                ),
                 "sf_sla",
             )

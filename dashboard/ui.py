@@ -8,8 +8,9 @@ Markdown or HTML (`st.markdown`, `st.write`, widget or metric labels), where a l
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import streamlit as st
@@ -78,6 +79,8 @@ def sidebar() -> Context:
     log = st.sidebar.selectbox(t("log"), names, key="sf_log")
     view = data.view_of(src.snapshot, version, log)
     flt = _filters(view, stored[names.index(log)])
+    published = datetime.fromtimestamp(os.stat(src.snapshot).st_mtime, UTC)
+    st.sidebar.caption(t("snapshot_from", when=f"{published:%Y-%m-%d %H:%M}"))
     if st.sidebar.button(t("refresh"), key="sf_refresh"):
         data.clear()
         st.rerun()

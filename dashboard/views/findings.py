@@ -128,6 +128,7 @@ if view is not None and report is not None:
             attribute = report["options"].get("sla_attribute")
             judged = report["summary"].get("sla") or {}
             ends = tuple(judged.get("end_activities") or ())
+            as_of = report["as_of"]
             _section(
                 view,
                 ctx.flt,
@@ -146,7 +147,7 @@ if view is not None and report is not None:
                     r["target_s"],
                     attribute,
                     r["ticket_type"],
-                    as_of=report["as_of"],
+                    as_of=as_of,
                     end_activities=ends,
                 ),
                 "sf_sla",

@@ -41,7 +41,8 @@ CRITERIA: dict[str, tuple[str, str]] = {
     "time": (
         "hours per month",
         "time attached to the step each month: executions x mean service time where the log has "
-        "start times, else x mean waiting time before it; score: log-scaled against the largest",
+        "start times, else x mean waiting time before it counted up to 1 h per execution (the "
+        "most automating it is credited with); score: log-scaled against the largest",
     ),
     "standardization": (
         "share",
@@ -91,6 +92,7 @@ MACHINE_CV = 0.02  # durations this regular (with >= 20 runs) are a machine's
 INSTANT_S = 1.0  # steps recorded within a second of the previous one ...
 INSTANT_SHARE = 0.95  # ... this often are system-triggered
 DAY = 86400.0
+HANDLING_CAP_S = 3600.0  # without start times, automating a step saves at most this per run
 # Volume confidence: a step's score is multiplied by n / (n + VOLUME_PRIOR) for its n
 # executions, as if VOLUME_PRIOR executions had spoken against automating it. Criteria measured
 # on few executions are uncertain (one execution is trivially deterministic), so a rarer step
@@ -246,7 +248,14 @@ def profile_activities(
                 has_service=has_service,
                 median_s=float(np.median(finite)) if len(finite) else None,
                 mean_s=float(finite.mean()) if len(finite) else None,
-                hours_per_month=float(finite.mean()) * count / months / 3600
+                # without start times a wait counts up to HANDLING_CAP_S, the most automating
+                # the step is credited with (a 30-day wait is not time the step takes)
+                hours_per_month=float(
+                    (finite if has_service else np.minimum(finite, HANDLING_CAP_S)).mean()
+                )
+                * count
+                / months
+                / 3600
                 if len(finite)
                 else None,
                 cv=_cv(basis),
@@ -499,9 +508,6 @@ def rank_automation(
     automated.sort(key=lambda a: a.activity)
     too_rare.sort(key=lambda t: (-t.executions, t.activity))
     return out, automated, too_rare
-
-
-HANDLING_CAP_S = 3600.0  # without start times, automating a step saves at most this per run
 
 
 def _saves(p: _Profile) -> float | None:

@@ -93,6 +93,7 @@ INSTANT_S = 1.0  # steps recorded within a second of the previous one ...
 INSTANT_SHARE = 0.95  # ... this often are system-triggered
 DAY = 86400.0
 HANDLING_CAP_S = 3600.0  # without start times, automating a step saves at most this per run
+SHORT_S = 600.0  # a step this quick (median) is called short in the rationale
 # Volume confidence: a step's score is multiplied by n / (n + VOLUME_PRIOR) for its n
 # executions, as if VOLUME_PRIOR executions had spoken against automating it. Criteria measured
 # on few executions are uncertain (one execution is trivially deterministic), so a rarer step
@@ -569,7 +570,8 @@ def _automation_rationale(
         + (f" and follows from '{p.rule_attr}' in {p.accuracy:.0%}" if p.rule_attr else "")
         + f"; {p.exception_rate:.0%} exceptions or rework; done by {resources}{teams}. "
     )
-    deterministic = math.isfinite(p.next_share) and p.next_share >= 0.8
+    # deterministic: the same next step, or one the ticket's attributes decide
+    deterministic = max(np.nan_to_num(p.next_share), np.nan_to_num(p.accuracy)) >= 0.8
     if kind == "time_limit_rule" and rule is not None:
         action = (
             "Tickets wait after it with a long tail"
@@ -584,12 +586,27 @@ def _automation_rationale(
             f"first team: a self-service channel (IVR, SMS, app) could take about "
             f"{SELF_SERVICE_SHARE:.0%} of them."
         )
-    elif p.median_s is not None and p.median_s <= HANDLING_CAP_S:
-        action = (
-            "A short, deterministic step right after the previous one"
-            if deterministic
-            else "A short step right after the previous one"
-        ) + ": a system integration or data interface can do it."
+    elif p.has_service or p.median_s is None or p.median_s <= HANDLING_CAP_S:
+        short = p.median_s is not None and p.median_s <= SHORT_S
+        if short and deterministic:
+            action = (
+                "A short, deterministic step: a system integration or data interface can do it."
+            )
+        elif deterministic:
+            took = (
+                f"of a median {_hours_text(p.median_s)} of service time"
+                if p.has_service
+                else f"that comes a median {_hours_text(p.median_s)} after the previous one"
+            )
+            action = (
+                f"A deterministic step {took}: a system integration or data interface can take "
+                "over its rule-based part."
+            )
+        else:
+            action = (
+                f"Its next step varies (the same in {p.next_share:.0%}): a system integration or "
+                "data interface can do it once its decisions are made rule-based."
+            )
     else:
         action = (
             "A standardized step a system integration or data interface can do; it comes a "

@@ -22,7 +22,8 @@ from typing import Any
 
 from airflow.sdk import CronDataIntervalTimetable, Variable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
-from servflow_common import CONFIG_VARIABLE, DEFAULT_ARGS, EVENTS, TAGS, WRITER
+
+from servflow.dag_support import CONFIG_VARIABLE, DEFAULT_ARGS, EVENTS, TAGS, WRITER
 
 log = logging.getLogger(__name__)
 

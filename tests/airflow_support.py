@@ -8,7 +8,7 @@ session (`make_template`) and copied for each test (`new_airflow_home`).
 Run as a script, this module is the subprocess side:
 
     python tests/airflow_support.py run <dag_id> <logical_date ISO> [--kill-at SPEC]
-    python tests/airflow_support.py inspect
+    python tests/airflow_support.py inspect [<dag folder>]
 
 and prints one line `AIRFLOW_SUPPORT_RESULT <json>` with what happened.
 """
@@ -130,11 +130,14 @@ def run_dag(
     )
 
 
-def inspect_dags(home: Path) -> dict[str, Any]:
-    """Parse `dags/` with a DagBag in a subprocess; returns import errors and each DAG's settings."""
+def inspect_dags(home: Path, dag_folder: Path = DAGS_DIR) -> dict[str, Any]:
+    """Parse a DAG folder with a plain DagBag in a fresh process (cwd `home`).
+
+    Returns the import errors and each DAG's settings.
+    """
     done = subprocess.run(
-        [PYTHON, str(Path(__file__).resolve()), "inspect"],
-        env=airflow_env(home),
+        [PYTHON, str(Path(__file__).resolve()), "inspect", str(dag_folder)],
+        env=airflow_env(home, AIRFLOW__CORE__DAGS_FOLDER=str(dag_folder)),
         capture_output=True,
         text=True,
         timeout=300,
@@ -190,15 +193,12 @@ def _asset_uris(dag: Any) -> list[str]:
     )
 
 
-def _inspect() -> None:
-    from airflow.dag_processing.dagbag import BundleDagBag
+def _inspect(dag_folder: str) -> None:
+    # A plain DagBag: unlike the DAG processor's bundle loader it does not put the DAG folder
+    # on sys.path, so a DAG file that imports a sibling module fails here.
+    from airflow.dag_processing.dagbag import DagBag
 
-    bag = BundleDagBag(
-        dag_folder=str(DAGS_DIR),
-        bundle_path=DAGS_DIR,
-        bundle_name="dags-folder",
-        known_pools={"default_pool", WRITER_POOL},
-    )
+    bag = DagBag(dag_folder=dag_folder, known_pools={"default_pool", WRITER_POOL})
     dags: dict[str, Any] = {}
     for dag_id, dag in bag.dags.items():
         dags[dag_id] = {
@@ -288,9 +288,9 @@ def _install_kill(spec: str) -> None:
 def _run(dag_id: str, logical_date: str, kill_at: str | None) -> None:
     from datetime import datetime
 
-    from airflow.dag_processing.dagbag import BundleDagBag
+    from airflow.dag_processing.dagbag import DagBag
 
-    bag = BundleDagBag(dag_folder=str(DAGS_DIR), bundle_path=DAGS_DIR, bundle_name="dags-folder")
+    bag = DagBag(dag_folder=str(DAGS_DIR))
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
     dag = bag.dags[dag_id]
@@ -321,7 +321,7 @@ def _run(dag_id: str, logical_date: str, kill_at: str | None) -> None:
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["inspect"]:
-        _inspect()
+        _inspect(argv[1] if len(argv) > 1 else str(DAGS_DIR))
     elif argv[:1] == ["run"] and len(argv) >= 3:
         kill_at = argv[argv.index("--kill-at") + 1] if "--kill-at" in argv else None
         _run(argv[1], argv[2], kill_at)

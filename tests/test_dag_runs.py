@@ -18,7 +18,6 @@ import pytest
 from airflow_support import (
     DagRunResult,
     db_fingerprint,
-    make_template,
     new_airflow_home,
     run_dag,
 )
@@ -34,12 +33,6 @@ CUT = "2012/06/01"  # the first export holds the events completed before this da
 
 DAY_1 = "2024-03-01T02:00:00+00:00"  # logical date = data-interval end of an hourly run
 DAY_2 = "2024-03-02T02:00:00+00:00"
-
-
-@pytest.fixture(scope="session")
-def airflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated metadata DB with the writer pool, made once and copied by every test."""
-    return make_template(tmp_path_factory.mktemp("airflow-template"))
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """What the servflow DAGs share: the events asset, the DuckDB writer pool, default task arguments.
 
-Not a DAG file (`.airflowignore` keeps the DAG processor from parsing it); only Airflow and the
-standard library are imported here, so DAG parsing stays light.
+Part of the installed `servflow` package rather than a sibling of the DAG files, so a DAG file
+parses however it is loaded (the DAG processor, a plain `DagBag`, `airflow dags list --local`,
+a deployment that ships only the DAG files): nothing relies on the DAG folder being on
+`sys.path`. Only Airflow and the standard library are imported here, so DAG parsing stays light.
 """
 
 from __future__ import annotations

@@ -77,8 +77,20 @@ def servflow_ingest() -> None:
             config.source,
             until.isoformat(),
         )
-        report = load_new_files(config, until=until, run_id=str(context["run_id"]))
+        attempt = int(getattr(context.get("ti"), "try_number", None) or 1)
+        report = load_new_files(config, until=until, run_id=str(context["run_id"]), attempt=attempt)
         summary = report.summary()
+        for earlier in report.earlier_attempts:
+            log.info(
+                "Earlier attempt %s (%s): %d file(s), %d loaded, %d events added%s; report %s",
+                earlier["attempt"],
+                "complete" if earlier["complete"] else "stopped",
+                earlier["files"],
+                earlier["loaded"],
+                earlier["events_added"],
+                f", error {earlier['error']}" if earlier["error"] else "",
+                earlier["report"],
+            )
         for outcome in report.files:
             log.info(
                 "%s [%s]: %s, %d events added, %d already stored, %d rows rejected",

@@ -186,6 +186,10 @@ class IngestRunReport:
     # `manifest_records` is what `mark_announced` covers once they are announced.
     unannounced: dict[str, dict[str, int]] = field(default_factory=dict)
     manifest_records: int = 0
+    attempt: int = 1  # Airflow's try number of the task that made this report
+    # Summaries of the reports earlier attempts of the same run left (attempt, report path,
+    # complete, error, files, loaded, events_added), oldest first.
+    earlier_attempts: tuple[dict[str, Any], ...] = ()
 
     @property
     def failed(self) -> tuple[FileOutcome, ...]:
@@ -195,6 +199,7 @@ class IngestRunReport:
         """A small JSON-able summary for XCom and the task log (no per-event data)."""
         return {
             "run_id": self.run_id,
+            "attempt": self.attempt,
             "until": self.until.isoformat(),
             "database": self.database,
             "config_source": self.config_source,
@@ -214,6 +219,7 @@ class IngestRunReport:
                 for f in self.files
                 for message in f.warnings
             ],
+            "earlier_attempts": list(self.earlier_attempts),
         }
 
 
@@ -453,19 +459,126 @@ def _append_manifest(path: Path, record: Mapping[str, Any]) -> None:
         os.fsync(handle.fileno())
 
 
-def load_new_files(config: InboxConfig, *, until: datetime, run_id: str) -> IngestRunReport:
+def load_new_files(
+    config: InboxConfig, *, until: datetime, run_id: str, attempt: int = 1
+) -> IngestRunReport:
     """Load the inbox files of the interval ending at `until`, one transaction per file.
 
     A file that cannot be read, or whose data-quality findings reach the log's `fail_on`
     severity, is not loaded: it stays in the inbox and its message is in the report's `failed`
     entries. Storage errors (database locked, disk full) propagate, so the task is retried.
-    The report is also written as JSON to `<reports>/ingest/<run_id>.json`.
+
+    Every attempt keeps its own report, `<reports>/ingest/<run_id>.attempt-<attempt>.json`,
+    rewritten after each file: an attempt that fails or is killed half-way leaves the outcome
+    of the files it did load (`"complete": false`, and the error when there was one), and a
+    retry never overwrites it. A retry's report lists the earlier attempts' reports.
     """
     from servflow.pipeline import ingest_paths
 
-    files = find_new_files(config, until=until)
-    recorded = {(r.get("log_name"), r.get("sha256")) for r in read_manifest(config.manifest)}
+    report_path = _attempt_report_path(config, run_id, attempt)
+    earlier = _earlier_attempts(config, run_id, report_path)
     outcomes: list[FileOutcome] = []
+
+    def progress(error: str | None = None) -> None:
+        partial = IngestRunReport(
+            run_id=run_id,
+            until=_utc(until),
+            database=str(config.database),
+            config_source=config.source,
+            files=tuple(outcomes),
+            report_path=str(report_path),
+            attempt=attempt,
+            earlier_attempts=earlier,
+        )
+        document = {**_report_document(partial), "complete": False}
+        if error is not None:
+            document["error"] = error
+        _write_json_atomically(report_path, document)
+
+    progress()
+    try:
+        files = find_new_files(config, until=until)
+        recorded = {(r.get("log_name"), r.get("sha256")) for r in read_manifest(config.manifest)}
+        _load_files(files, config, ingest_paths, recorded, run_id, outcomes, progress)
+    except BaseException as exc:  # storage error, timeout, interrupt: keep what was done
+        progress(error=f"{type(exc).__name__}: {exc}")
+        raise
+    records = read_manifest(config.manifest)
+    unannounced: dict[str, dict[str, int]] = {}
+    for record in records[_announced_count(config) :]:
+        entry = unannounced.setdefault(str(record.get("log_name")), {"files": 0, "events_added": 0})
+        entry["files"] += 1
+        entry["events_added"] += int(record.get("events_added") or 0)
+    report = IngestRunReport(
+        run_id=run_id,
+        until=_utc(until),
+        database=str(config.database),
+        config_source=config.source,
+        files=tuple(outcomes),
+        report_path=str(report_path),
+        unannounced=unannounced,
+        manifest_records=len(records),
+        attempt=attempt,
+        earlier_attempts=earlier,
+    )
+    _write_json_atomically(report_path, {**_report_document(report), "complete": True})
+    return report
+
+
+def _attempt_report_path(config: InboxConfig, run_id: str, attempt: int) -> Path:
+    """This attempt's report file; never one an earlier execution wrote.
+
+    Airflow gives every attempt (a retry, a cleared task) a new try number; a second execution
+    with the same number (a re-run outside the scheduler) gets a numbered name beside it.
+    """
+    folder = config.reports / "ingest"
+    stem = f"{_safe_name(run_id)}.attempt-{attempt}"
+    path = folder / f"{stem}.json"
+    extra = 2
+    while path.exists():
+        path = folder / f"{stem}.{extra}.json"
+        extra += 1
+    return path
+
+
+def _earlier_attempts(
+    config: InboxConfig, run_id: str, current: Path
+) -> tuple[dict[str, Any], ...]:
+    """A short summary of each report an earlier attempt of this run left, oldest first."""
+    found = []
+    for path in (config.reports / "ingest").glob(f"{_safe_name(run_id)}.attempt-*.json"):
+        if path == current:
+            continue
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        found.append(
+            (
+                path.stat().st_mtime_ns,
+                {
+                    "attempt": document.get("attempt"),
+                    "report": str(path),
+                    "complete": bool(document.get("complete")),
+                    "error": document.get("error"),
+                    "files": document.get("files", 0),
+                    "loaded": document.get("loaded", 0),
+                    "events_added": document.get("events_added", 0),
+                },
+            )
+        )
+    return tuple(summary for _, summary in sorted(found, key=lambda entry: entry[0]))
+
+
+def _load_files(
+    files: Sequence[InboxFile],
+    config: InboxConfig,
+    ingest_paths: Callable[..., list[LoadResult]],
+    recorded: set[tuple[Any, Any]],
+    run_id: str,
+    outcomes: list[FileOutcome],
+    progress: Callable[[], None],
+) -> None:
     for item in files:
         source = config.log_for(item.path.name)
         if source is None:
@@ -482,30 +595,13 @@ def load_new_files(config: InboxConfig, *, until: datetime, run_id: str) -> Inge
                     ),
                 )
             )
+            progress()
             continue
         outcome = _load_one(item, source, config, ingest_paths, recorded, run_id)
         outcomes.append(outcome)
         if outcome.sha256:
             recorded.add((source.name, outcome.sha256))
-    records = read_manifest(config.manifest)
-    unannounced: dict[str, dict[str, int]] = {}
-    for record in records[_announced_count(config) :]:
-        entry = unannounced.setdefault(str(record.get("log_name")), {"files": 0, "events_added": 0})
-        entry["files"] += 1
-        entry["events_added"] += int(record.get("events_added") or 0)
-    report_path = config.reports / "ingest" / f"{_safe_name(run_id)}.json"
-    report = IngestRunReport(
-        run_id=run_id,
-        until=_utc(until),
-        database=str(config.database),
-        config_source=config.source,
-        files=tuple(outcomes),
-        report_path=str(report_path),
-        unannounced=unannounced,
-        manifest_records=len(records),
-    )
-    _write_json_atomically(report_path, _report_document(report))
-    return report
+        progress()
 
 
 def _announced_count(config: InboxConfig) -> int:

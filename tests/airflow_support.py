@@ -7,7 +7,7 @@ session (`make_template`) and copied for each test (`new_airflow_home`).
 
 Run as a script, this module is the subprocess side:
 
-    python tests/airflow_support.py run <dag_id> <logical_date ISO> [--kill-at SPEC]
+    python tests/airflow_support.py run <dag_id> <logical_date ISO> [--kill-at SPEC] [--retries N]
     python tests/airflow_support.py inspect [<dag folder>]
 
 and prints one line `AIRFLOW_SUPPORT_RESULT <json>` with what happened.
@@ -15,13 +15,14 @@ and prints one line `AIRFLOW_SUPPORT_RESULT <json>` with what happened.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,7 @@ class DagRunResult:
     task_states: dict[str, str | None]
     asset_events: list[dict[str, Any]]
     output: str
+    try_numbers: dict[str, int] = field(default_factory=dict)
 
     @property
     def killed(self) -> bool:
@@ -101,12 +103,18 @@ def run_dag(
     *,
     env: dict[str, str] | None = None,
     kill_at: str | None = None,
+    retries: int = 0,
     timeout: float = 300,
 ) -> DagRunResult:
-    """Run `dag.test(logical_date=...)` in a subprocess with the given servflow environment."""
+    """Run `dag.test(logical_date=...)` in a subprocess with the given servflow environment.
+
+    `retries`: each task's retries, with no delay between attempts (default none).
+    """
     command = [PYTHON, str(Path(__file__).resolve()), "run", dag_id, logical_date]
     if kill_at:
         command += ["--kill-at", kill_at]
+    if retries:
+        command += ["--retries", str(retries)]
     done = subprocess.run(
         command,
         env=airflow_env(home, **(env or {})),
@@ -127,6 +135,7 @@ def run_dag(
         task_states=result.get("task_states", {}),
         asset_events=result.get("asset_events", []),
         output=output,
+        try_numbers=result.get("try_numbers", {}),
     )
 
 
@@ -232,6 +241,7 @@ def _inspect(dag_folder: str) -> None:
 def _install_kill(spec: str) -> None:
     """SIGKILL this process at a chosen point, like a worker lost mid-task.
 
+    `fail:<function name>:<n>`: raise a storage error there instead of killing.
     `call:<function name>:<n>`: on the n-th call of a Python function of that name (servflow code).
     `store:<k>:<n>`: on the n-th call into `mining.store` (`run_sql`, `one` ...) while the k-th
     `mining.store.transaction` is open, i.e. with the k-th load's writes begun, not committed.
@@ -240,7 +250,20 @@ def _install_kill(spec: str) -> None:
     kind, _, rest = spec.partition(":")
     counter = {"n": 0}
     open_transactions: set[int] = set()
-    if kind == "call":
+    if kind == "fail":
+        # `fail:<function name>:<n>`: the n-th call raises "No space left on device", a storage
+        # error the task does not handle, so Airflow fails the attempt (and retries it).
+        name, _, nth = rest.partition(":")
+        wanted = int(nth or 1)
+
+        def on_call_fail(frame: Any, event: str, arg: Any) -> None:
+            if event == "call" and frame.f_code.co_name == name:
+                counter["n"] += 1
+                if counter["n"] == wanted:
+                    raise OSError(errno.ENOSPC, "No space left on device (injected)")
+
+        hook = on_call_fail
+    elif kind == "call":
         name, _, nth = rest.partition(":")
         wanted = int(nth or 1)
 
@@ -285,8 +308,8 @@ def _install_kill(spec: str) -> None:
     sys.setprofile(hook)
 
 
-def _run(dag_id: str, logical_date: str, kill_at: str | None) -> None:
-    from datetime import datetime
+def _run(dag_id: str, logical_date: str, kill_at: str | None, retries: int = 0) -> None:
+    from datetime import datetime, timedelta
 
     from airflow.dag_processing.dagbag import DagBag
 
@@ -295,8 +318,10 @@ def _run(dag_id: str, logical_date: str, kill_at: str | None) -> None:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
     dag = bag.dags[dag_id]
     for task in dag.tasks:
-        # A failed task is the test's result; dag.test() would otherwise wait out retry_delay.
-        task.retries = 0
+        # A failed task is the test's result unless the test asks for retries; dag.test()
+        # would otherwise wait out retry_delay.
+        task.retries = retries
+        task.retry_delay = timedelta(0)
     if kill_at:
         _install_kill(kill_at)
     run = dag.test(logical_date=datetime.fromisoformat(logical_date))
@@ -307,16 +332,25 @@ def _run(dag_id: str, logical_date: str, kill_at: str | None) -> None:
     from sqlalchemy import select
 
     with create_session() as session:
+        instances = run.get_task_instances(session=session)
         task_states = {
             ti.task_id: (str(getattr(ti.state, "value", ti.state)) if ti.state else None)
-            for ti in run.get_task_instances(session=session)
+            for ti in instances
         }
+        try_numbers = {ti.task_id: ti.try_number for ti in instances}
         events = [
             {"uri": e.asset.uri, "extra": e.extra, "source_dag_id": e.source_dag_id}
             for e in session.scalars(select(AssetEvent).order_by(AssetEvent.id))
         ]
     state = str(getattr(run.state, "value", run.state))
-    _emit({"state": state, "task_states": task_states, "asset_events": events})
+    _emit(
+        {
+            "state": state,
+            "task_states": task_states,
+            "try_numbers": try_numbers,
+            "asset_events": events,
+        }
+    )
 
 
 def main(argv: list[str]) -> None:
@@ -324,7 +358,8 @@ def main(argv: list[str]) -> None:
         _inspect(argv[1] if len(argv) > 1 else str(DAGS_DIR))
     elif argv[:1] == ["run"] and len(argv) >= 3:
         kill_at = argv[argv.index("--kill-at") + 1] if "--kill-at" in argv else None
-        _run(argv[1], argv[2], kill_at)
+        retries = int(argv[argv.index("--retries") + 1]) if "--retries" in argv else 0
+        _run(argv[1], argv[2], kill_at, retries)
     else:
         raise SystemExit(__doc__)
 

@@ -281,3 +281,47 @@ def test_mine_dag_publishes_a_fresh_snapshot_while_a_reader_keeps_the_old_one(
         runs = con.execute("SELECT log_name, cases, events FROM mining_runs").fetchall()
         assert runs == [("helpdesk", HELPDESK_CASES, HELPDESK_EVENTS)]
     assert not list(data.glob(".*.tmp*"))  # no half-written snapshot left behind
+
+
+def test_a_retried_load_keeps_every_attempts_report(airflow_home: Path, tmp_path: Path) -> None:
+    """Attempt 1 stores the first export, then fails on a storage error; attempt 2 loads the
+    second. Both attempts' reports stay, each with the files it handled."""
+    data = tmp_path / "data"
+    inbox = data / "inbox"
+    inbox.mkdir(parents=True)
+    first, second, first_events = write_exports(inbox)
+    arrived(first, "2024-03-01T00:10:00+00:00")
+    arrived(second, "2024-03-01T00:20:00+00:00")
+
+    result = run_dag(
+        airflow_home,
+        "servflow_ingest",
+        DAY_1,
+        env=variable_env(data),
+        kill_at="fail:_load_one:2",  # the second file hits "No space left on device"
+        retries=1,
+    )
+
+    assert_state(result, "success", load_inbox="success", quality_gate="success")
+    assert result.try_numbers["load_inbox"] == 2
+    reports = {
+        path.name.rsplit(".", 2)[1]: json.loads(path.read_text(encoding="utf-8"))
+        for path in (data / "reports" / "ingest").glob("*.json")
+    }
+    assert set(reports) == {"attempt-1", "attempt-2"}  # <run id>.attempt-<n>.json
+    one, two = reports["attempt-1"], reports["attempt-2"]
+    assert (one["attempt"], one["complete"]) == (1, False)
+    assert "No space left on device" in one["error"]
+    assert [(f["file"], f["status"]) for f in one["file_outcomes"]] == [(first.name, "loaded")]
+    assert one["events_added"] == first_events
+    assert (two["attempt"], two["complete"]) == (2, True)
+    assert [(f["file"], f["status"]) for f in two["file_outcomes"]] == [(second.name, "loaded")]
+    assert two["events_added"] == HELPDESK_EVENTS - first_events
+    assert [(a["attempt"], a["complete"], a["loaded"]) for a in two["earlier_attempts"]] == [
+        (1, False, 1)
+    ]
+    assert "Earlier attempt 1 (stopped): 1 file(s), 1 loaded" in result.output
+    # Both files are announced once, by the attempt that succeeded.
+    assert [e["extra"]["logs"] for e in result.asset_events] == [
+        {"helpdesk": {"files": 2, "events_added": HELPDESK_EVENTS}}
+    ]

@@ -168,7 +168,9 @@ def test_load_moves_records_reports_and_never_loads_twice(tmp_path: Path) -> Non
     assert [r["file"] for r in read_manifest(config.manifest)] == ["export_1.csv", "export_2.csv"]
     assert report.unannounced == {"tickets": {"files": 2, "events_added": 3}}
     document = json.loads(Path(report.report_path or "").read_text(encoding="utf-8"))
-    assert Path(report.report_path or "").name == "scheduled__2024-03-01T01_00_00_00_00.json"
+    assert (
+        Path(report.report_path or "").name == "scheduled__2024-03-01T01_00_00_00_00.attempt-1.json"
+    )
     assert document["events_added"] == 3 and document["failed"] == []
 
     mark_announced(config, report.manifest_records)

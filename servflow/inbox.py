@@ -52,7 +52,9 @@ __all__ = [
     "InboxFile",
     "IngestRunReport",
     "LogSource",
+    "RemoteSource",
     "find_new_files",
+    "is_in_progress",
     "load_new_files",
     "mark_announced",
     "project_root",
@@ -71,7 +73,17 @@ FAIL_ON_CHOICES = ("error", "warning", "never")
 PROCESSED_CHOICES = ("move", "keep")
 # Names a copy in progress usually has; such files are left alone until renamed.
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".download", ".filepart")
-TOP_LEVEL_KEYS = ("inbox", "database", "snapshot", "reports", "fail_on", "processed", "logs")
+TOP_LEVEL_KEYS = (
+    "inbox",
+    "database",
+    "snapshot",
+    "reports",
+    "fail_on",
+    "processed",
+    "logs",
+    "remote",
+)
+REMOTE_KEYS = ("conn_id", "path", "pattern")
 LOG_KEYS = ("name", "pattern", "fail_on")
 MESSAGE_LIMIT = 2000  # characters of one file's error kept in the XCom summary
 
@@ -110,6 +122,23 @@ class LogSource:
 
 
 @dataclass(frozen=True)
+class RemoteSource:
+    """A remote folder whose exports are fetched into the inbox before each load.
+
+    Only the Airflow connection's id is configured here; host, user and key or password are in
+    the connection (Admin > Connections, `airflow connections add`, `AIRFLOW_CONN_<ID>` or a
+    secrets backend), never in servflow's configuration or its logs.
+    """
+
+    conn_id: str
+    path: str
+    pattern: str = "*"
+
+    def matches(self, file_name: str) -> bool:
+        return fnmatch.fnmatchcase(file_name, self.pattern)
+
+
+@dataclass(frozen=True)
 class InboxConfig:
     """Where the inbox, database, snapshot and reports are, and which logs the inbox feeds."""
 
@@ -120,6 +149,7 @@ class InboxConfig:
     processed: str = "move"
     logs: tuple[LogSource, ...] = (LogSource(name="tickets"),)
     source: str = "defaults"  # where the configuration was read from, for the logs
+    remote: RemoteSource | None = None  # fetched into `inbox` before each load
 
     @property
     def manifest(self) -> Path:
@@ -338,7 +368,34 @@ def _config_from_mapping(
         processed=processed,
         logs=logs,
         source=source,
+        remote=_remote_source(data.get("remote"), source),
     )
+
+
+def _remote_source(item: Any, source: str) -> RemoteSource | None:
+    if item is None:
+        return None
+    where = f"servflow configuration ({source}), 'remote'"
+    if not isinstance(item, dict):
+        raise InputError(
+            f'{where} must be a table such as {{"conn_id": "servflow_sftp", "path": "/exports"}}.'
+        )
+    unknown = sorted(set(item) - set(REMOTE_KEYS))
+    if unknown:
+        raise InputError(
+            f"{where}: unknown key(s) {', '.join(unknown)}. Known keys: {', '.join(REMOTE_KEYS)} "
+            "(credentials belong in the Airflow connection, not here)."
+        )
+    values = {}
+    for key in REMOTE_KEYS:
+        value = item.get(key, "*" if key == "pattern" else None)
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(
+                f"{where}: {key!r} must be a non-empty string "
+                "(conn_id: an Airflow connection id; path: the remote folder)."
+            )
+        values[key] = value
+    return RemoteSource(**values)
 
 
 def _choice(value: Any, key: str, choices: Sequence[str], source: str) -> str:
@@ -380,11 +437,13 @@ def _log_source(item: Any, default_fail_on: str, source: str) -> LogSource:
     return LogSource(name=name, pattern=pattern, fail_on=fail_on, options=options)
 
 
+def is_in_progress(name: str) -> bool:
+    """Whether a file name looks hidden or half-written (left alone until renamed)."""
+    return name.startswith((".", "~")) or name.lower().endswith(PARTIAL_SUFFIXES)
+
+
 def _is_candidate(path: Path) -> bool:
-    name = path.name
-    if name.startswith((".", "~")) or name.lower().endswith(PARTIAL_SUFFIXES):
-        return False
-    return path.is_file()
+    return not is_in_progress(path.name) and path.is_file()
 
 
 def find_new_files(config: InboxConfig, *, until: datetime) -> list[InboxFile]:

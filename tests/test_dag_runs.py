@@ -21,6 +21,7 @@ from airflow_support import (
     new_airflow_home,
     run_dag,
 )
+from sftp_server import sftp_server
 
 from mining import store
 
@@ -325,3 +326,49 @@ def test_a_retried_load_keeps_every_attempts_report(airflow_home: Path, tmp_path
     assert [e["extra"]["logs"] for e in result.asset_events] == [
         {"helpdesk": {"files": 2, "events_added": HELPDESK_EVENTS}}
     ]
+
+
+def test_ingest_fetches_exports_from_an_sftp_server_with_the_connections_credentials(
+    airflow_home: Path, tmp_path: Path
+) -> None:
+    """A real OpenSSH server on 127.0.0.1; the Airflow connection holds key and host key."""
+    remote = tmp_path / "sftp-root" / "exports"
+    remote.mkdir(parents=True)
+    first, second, first_events = write_exports(remote)
+    arrived(first, "2024-03-01T00:10:00+00:00")
+    arrived(second, "2024-03-01T03:00:00+00:00")  # after the first run's interval
+    in_progress = remote / ".helpdesk_export_3.csv.part"  # still being uploaded
+    in_progress.write_text("Case ID,Activity\n", encoding="utf-8")
+    data = tmp_path / "data"
+    (data / "inbox").mkdir(parents=True)
+    db = data / "servflow.duckdb"
+
+    with sftp_server(tmp_path / "sshd") as server:
+        env = {
+            **variable_env(data, remote={"conn_id": "servflow_sftp", "path": str(remote)}),
+            "AIRFLOW_CONN_SERVFLOW_SFTP": server.connection_json(),
+        }
+        day1 = run_dag(airflow_home, "servflow_ingest", DAY_1, env=env)
+        assert_state(day1, "success", fetch_remote="success", load_inbox="success")
+        assert counts(db)["events"] == first_events
+        assert "1 file(s) fetched, 0 fetched before, 1 modified after" in day1.output
+
+        day2 = run_dag(airflow_home, "servflow_ingest", DAY_2, env=env)
+        assert_state(day2, "success", fetch_remote="success", announce_new_events="success")
+        assert "1 file(s) fetched, 1 fetched before, 0 modified after" in day2.output
+
+    assert counts(db) == {"loads": 2, "events": HELPDESK_EVENTS, "cases": HELPDESK_CASES}
+    assert sorted(p.name for p in (data / "inbox" / "processed").iterdir()) == [
+        first.name,
+        second.name,
+    ]
+    # The remote files arrived with their remote modification time, untouched on the server.
+    assert (data / "inbox" / "processed" / first.name).stat().st_mtime == first.stat().st_mtime
+    assert first.exists() and second.exists() and in_progress.exists()
+    fetched = [json.loads(line) for line in (data / "reports" / "fetched_files.jsonl").open()]
+    assert [f["file"] for f in fetched] == [first.name, second.name]
+    # Credentials come from the connection and never reach a log or a report.
+    key_body = server.private_key.splitlines()[1]
+    for text in (day1.output, day2.output, (data / "reports" / "fetched_files.jsonl").read_text()):
+        assert key_body not in text
+        assert "PRIVATE KEY" not in text

@@ -112,6 +112,12 @@ def test_toml_file_gives_each_log_its_pattern_mapping_and_gate(tmp_path: Path) -
         ('{"logs": []}', "'logs' must be a non-empty list"),
         ('{"logs": [{"pattern": "*.csv"}]}', "needs a 'name'"),
         ('{"logs": [{"name": "a"}, {"name": "a"}]}', "appear more than once"),
+        ('{"remote": "sftp://u:pw@host/x"}', "'remote' must be a table"),
+        (
+            '{"remote": {"conn_id": "s", "path": "/x", "password": "pw"}}',
+            "unknown key(s) password. Known keys: conn_id, path, pattern (credentials belong",
+        ),
+        ('{"remote": {"conn_id": "s"}}', "'path' must be a non-empty string"),
     ],
 )
 def test_bad_configuration_is_rejected_with_what_to_fix(text: str, message: str) -> None:

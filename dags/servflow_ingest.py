@@ -93,7 +93,10 @@ def servflow_ingest() -> None:
         )
         return fetched.summary()
 
-    @task(**WRITER)
+    # depends_on_past: a run loads only after the previous run (by logical date) has loaded,
+    # so the intervals of a backfill, or a backfill and the scheduled runs, load oldest first
+    # whatever the number of active runs.
+    @task(**WRITER, depends_on_past=True)
     def load_inbox() -> dict[str, Any]:
         """Load this interval's inbox files; returns the run's summary (no data)."""
         from mining.errors import InputError

@@ -52,6 +52,7 @@ __all__ = [
     "InboxFile",
     "IngestRunReport",
     "LogSource",
+    "OnFailure",
     "RemoteSource",
     "find_new_files",
     "is_in_progress",
@@ -82,8 +83,11 @@ TOP_LEVEL_KEYS = (
     "processed",
     "logs",
     "remote",
+    "on_failure",
 )
 REMOTE_KEYS = ("conn_id", "path", "pattern")
+ON_FAILURE_KEYS = ("email", "smtp_conn_id", "from")
+_EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"']+$")
 LOG_KEYS = ("name", "pattern", "fail_on")
 MESSAGE_LIMIT = 2000  # characters of one file's error kept in the XCom summary
 
@@ -139,6 +143,19 @@ class RemoteSource:
 
 
 @dataclass(frozen=True)
+class OnFailure:
+    """Who is told when a servflow task fails for good (after its retries), and through what.
+
+    E-mail through Airflow's SMTP provider on the connection `smtp_conn_id` (host, port, user,
+    password and TLS live there, never here).
+    """
+
+    email: tuple[str, ...]
+    smtp_conn_id: str = "servflow_smtp"
+    from_email: str | None = None  # else the connection's "From email"
+
+
+@dataclass(frozen=True)
 class InboxConfig:
     """Where the inbox, database, snapshot and reports are, and which logs the inbox feeds."""
 
@@ -150,6 +167,7 @@ class InboxConfig:
     logs: tuple[LogSource, ...] = (LogSource(name="tickets"),)
     source: str = "defaults"  # where the configuration was read from, for the logs
     remote: RemoteSource | None = None  # fetched into `inbox` before each load
+    on_failure: OnFailure | None = None  # failure notices; none: the failure is only logged
 
     @property
     def manifest(self) -> Path:
@@ -369,7 +387,37 @@ def _config_from_mapping(
         logs=logs,
         source=source,
         remote=_remote_source(data.get("remote"), source),
+        on_failure=_on_failure(data.get("on_failure"), source),
     )
+
+
+def _on_failure(item: Any, source: str) -> OnFailure | None:
+    if item is None:
+        return None
+    where = f"servflow configuration ({source}), 'on_failure'"
+    if not isinstance(item, dict):
+        raise InputError(f'{where} must be a table such as {{"email": ["ops@example.com"]}}.')
+    unknown = sorted(set(item) - set(ON_FAILURE_KEYS))
+    if unknown:
+        raise InputError(
+            f"{where}: unknown key(s) {', '.join(unknown)}. Known keys: "
+            f"{', '.join(ON_FAILURE_KEYS)} (SMTP credentials belong in the Airflow connection)."
+        )
+    emails = item.get("email")
+    if isinstance(emails, str):
+        emails = [emails]
+    if not isinstance(emails, list) or not emails:
+        raise InputError(f"{where}: 'email' must be a list of one or more addresses.")
+    for address in emails:
+        if not isinstance(address, str) or not _EMAIL.match(address):
+            raise InputError(f"{where}: {address!r} is not an e-mail address.")
+    conn_id = item.get("smtp_conn_id", "servflow_smtp")
+    sender = item.get("from")
+    if not isinstance(conn_id, str) or not conn_id.strip():
+        raise InputError(f"{where}: 'smtp_conn_id' must be an Airflow connection id.")
+    if sender is not None and (not isinstance(sender, str) or not _EMAIL.match(sender)):
+        raise InputError(f"{where}: 'from' must be an e-mail address.")
+    return OnFailure(email=tuple(emails), smtp_conn_id=conn_id, from_email=sender)
 
 
 def _remote_source(item: Any, source: str) -> RemoteSource | None:

@@ -225,6 +225,16 @@ def _inspect(dag_folder: str) -> None:
                     "pool": t.pool,
                     "outlets": [getattr(o, "uri", repr(o)) for o in t.outlets],
                     "trigger_rule": getattr(t.trigger_rule, "value", str(t.trigger_rule)),
+                    "depends_on_past": bool(t.depends_on_past),
+                    "on_failure_callback": [
+                        f"{getattr(c, '__module__', '?')}.{getattr(c, '__name__', repr(c))}"
+                        for c in (
+                            t.on_failure_callback
+                            if isinstance(t.on_failure_callback, list)
+                            else [t.on_failure_callback]
+                        )
+                        if c is not None
+                    ],
                 }
                 for t in dag.tasks
             },

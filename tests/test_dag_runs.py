@@ -22,6 +22,7 @@ from airflow_support import (
     run_dag,
 )
 from sftp_server import sftp_server
+from smtp_server import smtp_server
 
 from mining import store
 
@@ -155,6 +156,9 @@ def test_malformed_file_fails_the_run_with_its_message_and_the_others_load(
         'inbox = "inbox"\n'
         'database = "servflow.duckdb"\n'
         'reports = "reports"\n'
+        "[on_failure]\n"
+        'email = ["ops@example.com"]\n'
+        'from = "servflow@example.com"\n'
         "[[logs]]\n"
         'name = "helpdesk"\n'
         'pattern = "helpdesk*.csv"\n'
@@ -167,7 +171,16 @@ def test_malformed_file_fails_the_run_with_its_message_and_the_others_load(
         encoding="utf-8",
     )
 
-    result = run_dag(airflow_home, "servflow_ingest", DAY_1, env={"SERVFLOW_CONFIG": str(config)})
+    with smtp_server() as smtp:
+        result = run_dag(
+            airflow_home,
+            "servflow_ingest",
+            DAY_1,
+            env={
+                "SERVFLOW_CONFIG": str(config),
+                "AIRFLOW_CONN_SERVFLOW_SMTP": smtp.connection_json(),
+            },
+        )
 
     assert_state(
         result, "failed", load_inbox="success", announce_new_events="success", quality_gate="failed"
@@ -192,6 +205,13 @@ def test_malformed_file_fails_the_run_with_its_message_and_the_others_load(
     assert result.asset_events[-1]["extra"]["logs"] == {
         "helpdesk": {"files": 1, "events_added": HELPDESK_EVENTS}
     }
+    # The failed run told the configured address, through the SMTP connection.
+    [mail] = smtp.mails
+    assert mail["To"] == "ops@example.com" and mail["From"] == "servflow@example.com"
+    assert mail["Subject"].startswith("servflow: servflow_ingest.quality_gate failed (run ")
+    body = mail.get_body(("html",)).get_content()
+    assert "2 inbox file(s) were not loaded" in body
+    assert "no column &#x27;Complete Timestamp&#x27;" in body  # log text is escaped, not HTML
 
 
 def test_killed_load_leaves_the_last_commit_and_the_retry_completes_it(

@@ -51,6 +51,16 @@ def test_every_dag_has_tags_owner_retries_and_one_run_at_a_time(dagbag: dict[str
             assert task["owner"] == "servflow", (dag_id, task_id)
             assert task["retries"] >= 1, (dag_id, task_id)
             assert task["retry_delay_s"] >= 60, (dag_id, task_id)
+            # A task that fails for good sends the configured failure notice.
+            assert task["on_failure_callback"] == ["servflow.dag_support.notify_failure"]
+
+
+def test_intervals_load_oldest_first_whatever_the_number_of_active_runs(
+    dagbag: dict[str, Any],
+) -> None:
+    tasks = dagbag["dags"]["servflow_ingest"]["tasks"]
+    assert {t for t, task in tasks.items() if task["depends_on_past"]} == {"load_inbox"}
+    assert tasks["fetch_remote"]["pool"] != WRITER_POOL  # downloads do not hold the writer
 
 
 def test_every_task_that_writes_duckdb_runs_in_the_one_slot_pool(dagbag: dict[str, Any]) -> None:

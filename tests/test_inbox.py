@@ -118,6 +118,12 @@ def test_toml_file_gives_each_log_its_pattern_mapping_and_gate(tmp_path: Path) -
             "unknown key(s) password. Known keys: conn_id, path, pattern (credentials belong",
         ),
         ('{"remote": {"conn_id": "s"}}', "'path' must be a non-empty string"),
+        ('{"on_failure": {"email": []}}', "'email' must be a list of one or more addresses"),
+        ('{"on_failure": {"email": ["ops"]}}', "'ops' is not an e-mail address"),
+        (
+            '{"on_failure": {"email": ["a@b.org"], "password": "x"}}',
+            "unknown key(s) password. Known keys: email, smtp_conn_id, from (SMTP credentials",
+        ),
     ],
 )
 def test_bad_configuration_is_rejected_with_what_to_fix(text: str, message: str) -> None:

@@ -60,7 +60,6 @@ def notify_failure(context: Any) -> None:
     """
     import html
 
-    from mining.errors import InputError
     from servflow.inbox import read_config
 
     ti = context.get("ti")
@@ -71,7 +70,7 @@ def notify_failure(context: Any) -> None:
         from airflow.sdk import Variable
 
         notice_to = read_config(Variable.get(CONFIG_VARIABLE, default=None)).on_failure
-    except InputError as exc:
+    except Exception as exc:  # a bad configuration must not hide the failure being reported
         _log.error("servflow failure notice not sent: %s", exc)
         return
     if notice_to is None:

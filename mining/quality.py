@@ -155,11 +155,16 @@ def check_staged_events(
     notes: tuple[str, ...] = (),
     has_start: bool = False,
     now: datetime | None = None,
+    placeholders: tuple[tuple[str, int, tuple[str, ...]], ...] = (),
 ) -> tuple[QualityFinding, ...]:
-    """Run every check over the temp table `sf_valid` (the rows that became events)."""
+    """Run every check over the temp table `sf_valid` (the rows that became events).
+
+    `placeholders` lists (column, count, values) of placeholder values read as missing."""
     findings: list[QualityFinding] = []
     valid_row = one(con, "SELECT count(*) FROM sf_valid")
     valid = int(valid_row[0]) if valid_row else 0
+    if placeholders:
+        findings.append(_placeholder_finding(placeholders, rows_read))
 
     if rejected:
         share = rejected / rows_read if rows_read else 1.0
@@ -171,7 +176,9 @@ def check_staged_events(
                 rejected,
                 share,
                 f"{rejected} of {rows_read} rows were rejected (missing case, activity or "
-                "timestamp, unreadable timestamp, or malformed record); see the examples.",
+                "timestamp, unreadable timestamp, or malformed record); first: "
+                + "; ".join(f"row {e['row']}: {e['reason']}" for e in reject_examples[:3])
+                + ".",
                 tuple(reject_examples[:5]),
             )
         )
@@ -226,6 +233,30 @@ def check_staged_events(
     labels = con.execute(sql("quality_activity_labels")).fetchall()
     findings.extend(_label_findings([(str(a), int(n)) for a, n in labels]))
     return tuple(findings)
+
+
+def _placeholder_finding(
+    placeholders: tuple[tuple[str, int, tuple[str, ...]], ...], rows_read: int
+) -> QualityFinding:
+    total = sum(n for _, n, _ in placeholders)
+    worst = max(n for _, n, _ in placeholders) / rows_read if rows_read else 0.0
+    listed = "; ".join(
+        f"{column}: {n:,} ({', '.join(repr(v) for v in values)})"
+        for column, n, values in placeholders[:5]
+    )
+    return QualityFinding(
+        "placeholder_values",
+        "missing values written as placeholders",
+        "warning" if worst >= 0.05 else "info",
+        total,
+        worst,
+        f"{total:,} values are placeholders for missing data and were stored as missing "
+        f"(resources, teams and attributes; case ids are kept as written): {listed}.",
+        tuple(
+            {"column": column, "count": n, "values": list(values)}
+            for column, n, values in placeholders[:10]
+        ),
+    )
 
 
 def _label_findings(labels: list[tuple[str, int]]) -> list[QualityFinding]:

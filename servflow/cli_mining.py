@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mining.errors import InputError
+from servflow.textout import say
 
 __all__ = ["add_commands", "parse_time"]
 
@@ -186,13 +187,9 @@ def _mine(args: argparse.Namespace) -> int:
     progress = (
         None
         if args.quiet or args.json
-        else (
-            lambda message: print(
-                f"servflow: mining {args.log}: {message}", file=sys.stderr, flush=True
-            )
-        )
+        else (lambda message: say(f"servflow: mining {args.log}: {message}", file=sys.stderr))
     )
-    with store.connect(args.db) as con:
+    with store.connect(args.db, create=False) as con:
         run = mine_log(con, args.log, options, progress=progress)
         report = build_report(con, args.log, run.run_id)
     if args.json:
@@ -227,7 +224,11 @@ def _hours(seconds: float | None) -> str:
 
 def print_summary(report: dict[str, Any], *, db_path: Path | None = None, top: int = 5) -> None:
     """A short human-readable summary of a report."""
-    out = sys.stdout.write
+
+    def out(text: str) -> None:
+        # each call writes one line: its own line end stays, everything inside is escaped
+        say(text.removesuffix("\n"))
+
     out(
         f"Log {report['log']} (run {report['run_id']}): {report['cases']:,} cases, "
         f"{report['events']:,} events, as of {report['as_of']}"

@@ -13,6 +13,7 @@ import gzip
 import io
 import os
 import tempfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,9 @@ __all__ = ["SourceRead", "detect_format", "read_source"]
 FORMATS = ("csv", "parquet", "jsonl", "xes")
 DELIMITERS = ",;\t|"
 SNIFF_BYTES = 256 * 1024
+# Widest file loaded: wide CRM dumps of a few thousand columns load in seconds; beyond this the
+# per-column work of the attribute split and the JSON attribute objects grows too costly.
+MAX_COLUMNS = 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,11 @@ def read_source(
             f"{path}: cannot be read as {fmt.upper()}: {_first_line(exc)}. "
             "Check that the file is complete and of that format."
         ) from exc
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise InputError(
+            f"{path}: damaged gzip data ({exc}). The file may be truncated or not gzip at all; "
+            "download or export it again."
+        ) from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -113,8 +122,14 @@ def _head(path: Path, size: int) -> bytes:
     with open(path, "rb") as fh:
         data = fh.read(size)
     if data[:2] == b"\x1f\x8b":
-        with gzip.open(path, "rb") as fh:
-            return fh.read(size)
+        try:
+            with gzip.open(path, "rb") as fh:
+                return fh.read(size)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise InputError(
+                f"{path}: damaged gzip data ({exc}). The file may be truncated; download or "
+                "export it again."
+            ) from None
     return data
 
 
@@ -220,8 +235,16 @@ def _read_csv_utf8(
     sample = _decoded_head(source)
     if not sample.strip():
         raise InputError(f"{path}: the file is empty: there is no header and no data.")
-    delim = delimiter or _sniff_delimiter(sample)
-    header = next(csv.reader(io.StringIO(sample), delimiter=delim), [])
+    _refuse_binary(path, sample)
+    try:
+        delim = delimiter or _sniff_delimiter(sample)
+        header = next(csv.reader(io.StringIO(sample), delimiter=delim), [])
+    except csv.Error as exc:
+        raise InputError(
+            f"{path}: the header line cannot be read as CSV ({exc}). Check that the file is a "
+            "complete CSV export; name the delimiter with --delimiter if it is unusual."
+        ) from None
+    _refuse_too_wide(path, len(header))
     notes = _duplicate_header_notes(header)
     scan = (
         f"read_csv({quote_literal(str(source))}, all_varchar = true, header = true, "
@@ -248,6 +271,27 @@ def _read_csv_utf8(
         notes=notes,
         malformed=malformed,
     )
+
+
+def _refuse_binary(path: Path, sample: str) -> None:
+    """Text exports hold no NUL bytes and few control characters; binary files hold many."""
+    controls = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r")
+    if "\x00" in sample or controls > 0.10 * len(sample):
+        raise InputError(
+            f"{path}: this is not a text (CSV) file: its first bytes are binary data "
+            f"({controls:,} control bytes in the first {len(sample):,} characters). Check that "
+            "it is the right file; a UTF-16 export without a byte-order mark needs "
+            "--encoding utf-16-le, and other formats need their own extension or --format."
+        )
+
+
+def _refuse_too_wide(path: Path, columns: int) -> None:
+    if columns > MAX_COLUMNS:
+        raise InputError(
+            f"{path}: the file has {columns:,} columns; servflow loads at most {MAX_COLUMNS:,}. "
+            "Export only the columns the analysis needs (case id, activity, timestamps, "
+            "resource, team and the attributes you want to compare)."
+        )
 
 
 def _detect_encoding(path: Path) -> str:

@@ -156,6 +156,7 @@ def check_staged_events(
     has_start: bool = False,
     now: datetime | None = None,
     placeholders: tuple[tuple[str, int, tuple[str, ...]], ...] = (),
+    type_notes: tuple[str, ...] = (),
 ) -> tuple[QualityFinding, ...]:
     """Run every check over the temp table `sf_valid` (the rows that became events).
 
@@ -185,6 +186,10 @@ def check_staged_events(
     for note in notes:
         findings.append(
             QualityFinding("duplicate_header", "ambiguous column names", "info", 1, None, note)
+        )
+    for note in type_notes:
+        findings.append(
+            QualityFinding("mixed_value_types", "mixed value types", "warning", 1, None, note)
         )
     if valid == 0:
         return tuple(findings)
@@ -289,6 +294,8 @@ def _label_findings(labels: list[tuple[str, int]]) -> list[QualityFinding]:
             )
         )
 
+    findings.extend(_identifier_findings(names, counts))
+
     # Distorted / synonymous labels: equal after folding case, width, spaces and punctuation,
     # or nearly equal spellings of a label.
     by_fold: dict[str, list[str]] = defaultdict(list)
@@ -328,6 +335,56 @@ def _label_findings(labels: list[tuple[str, int]]) -> list[QualityFinding]:
             )
         )
     return findings
+
+
+# Tokens that identify a ticket, a customer or a person: ids with five or more digits
+# (GD00000002, 13800000000), e-mail addresses.
+_ID_TOKEN = re.compile(r"[A-Za-z]{0,6}\d{5,}|[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+def _identifier_findings(names: list[str], counts: dict[str, int]) -> list[QualityFinding]:
+    """Labels that carry identifiers (ticket, phone, e-mail) or extra words after another
+    label ("受理 GD00000002 张三" beside "受理"): personal data inside an activity name, which
+    pseudonymization does not reach, and one activity split into many labels."""
+    known = set(names)
+    extras: dict[str, list[str]] = {}
+    by_prefix: dict[str, set[str]] = defaultdict(set)
+    for name in names:
+        words = name.split()
+        for cut in range(len(words) - 1, 0, -1):
+            prefix = " ".join(words[:cut])
+            if prefix in known:
+                extras[name] = [w for w in words[cut:] if not _ID_TOKEN.fullmatch(w)]
+                by_prefix[prefix].add(" ".join(extras[name]))
+                break
+    flagged = []
+    for name in names:
+        ids = [m.group(0) for m in _ID_TOKEN.finditer(name)]
+        extra = extras.get(name, [])
+        # words after another label count when they vary (names), not for one fixed phrase
+        varied = any(name.startswith(p + " ") and len(v) >= 3 for p, v in by_prefix.items())
+        if ids or (extra and varied):
+            flagged.append((name, ids, extra))
+    if not flagged:
+        return []
+    examples = tuple(
+        {"label": name, "identifiers": ids, "extra_words": extra, "events": counts[name]}
+        for name, ids, extra in flagged[:5]
+    )
+    return [
+        QualityFinding(
+            "identifiers_in_labels",
+            "polluted labels (identifiers or names inside labels)",
+            "warning",
+            len(flagged),
+            len(flagged) / len(names),
+            f"{len(flagged)} activity labels carry identifiers (ticket, phone or e-mail) or "
+            "words beyond another label, such as a person's name; they are personal data that "
+            "pseudonymization does not reach, and they split one activity into many. Clean "
+            "the activity column at the source.",
+            examples,
+        )
+    ]
 
 
 def _fold(name: str) -> str:

@@ -25,12 +25,15 @@ from mining.errors import InputError
 __all__ = [
     "DEFAULT_DB_NAME",
     "DEFAULT_MEMORY_LIMIT",
+    "DEFAULT_MISSING_VALUES",
     "PSEUDONYM_KEY_MIN_LENGTH",
     "Settings",
     "read_settings",
 ]
 
 DEFAULT_DB_NAME = "servflow.duckdb"
+# Values that mean "missing" in resource, team and attribute columns (never in case ids).
+DEFAULT_MISSING_VALUES: tuple[str, ...] = ("?", "-", "NA", "N/A", "n/a", "NULL", "null")
 DEFAULT_MEMORY_LIMIT = "3GB"
 PSEUDONYM_KEY_MIN_LENGTH = 16
 _MEMORY = re.compile(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mining.errors import ServflowError
+from mining.settings import DEFAULT_MISSING_VALUES
 from servflow.textout import say
 
 __all__ = ["main"]
@@ -27,11 +28,15 @@ COMMAND_MODULES: tuple[str, ...] = ("cli_mining",)
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["generate"]:
+        args = argparse.Namespace(command="generate", run=lambda _args: _generate(argv[1:]))
+    else:
+        args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_INPUT
-    interrupted = _watch_interrupts()
+    interrupted, restore = _watch_interrupts()
     try:
         from mining.settings import read_settings
 
@@ -58,27 +63,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    finally:
+        restore()
 
 
 EXIT_INTERRUPTED = 130
 
 
-def _watch_interrupts() -> Callable[[], bool]:
+def _watch_interrupts() -> tuple[Callable[[], bool], Callable[[], None]]:
     """Note every SIGINT (then raise KeyboardInterrupt as usual), so that an interrupted DuckDB
-    query, which DuckDB reports as its own error, is still seen as an interruption."""
+    query, which DuckDB reports as its own error, is still seen as an interruption. Returns
+    (was interrupted?, restore the previous handler)."""
     seen: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        return lambda: False
+        return (lambda: False), (lambda: None)
 
     def handler(signum: int, frame: Any) -> None:
         seen.append(signum)
         raise KeyboardInterrupt
 
-    try:
-        signal.signal(signal.SIGINT, handler)
-    except ValueError:
-        return lambda: False
-    return lambda: bool(seen)
+    previous = signal.signal(signal.SIGINT, handler)
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, previous)
+
+    return (lambda: bool(seen)), restore
 
 
 def _interrupted() -> int:
@@ -152,6 +161,18 @@ def _parser() -> argparse.ArgumentParser:
         default="error",
         help="data-quality severity that stops a load (default: error)",
     )
+    p.add_argument(
+        "--missing-values",
+        metavar="LIST",
+        help="comma-separated placeholders read as missing in resource, team and attribute "
+        f"columns (default: {','.join(DEFAULT_MISSING_VALUES)}; '' keeps every value as written)",
+    )
+    p.add_argument(
+        "--max-xes-bytes",
+        type=int,
+        metavar="N",
+        help="size limit of an XES file's XML after decompression (default: 8 GiB)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.add_argument("--json", action="store_true", help="print the load results as JSON")
     p.set_defaults(run=_ingest)
@@ -168,9 +189,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_quality)
 
-    p = sub.add_parser("generate", help="generate a telecom ticket log with known problems")
-    p.add_argument("args", nargs=argparse.REMAINDER, help="options of the generator (see --help)")
-    p.set_defaults(run=_generate)
+    # `servflow generate ...` is handed to the generator's own parser in main(), before this
+    # one sees its options; this entry lists it in the help
+    sub.add_parser(
+        "generate", help="generate a telecom ticket log with known problems", add_help=False
+    )
 
     p = sub.add_parser("demo", help="ingest and mine the bundled sample logs")
     db_option(p)
@@ -211,6 +234,8 @@ def _ingest(args: argparse.Namespace) -> int:
         pseudonymize=args.pseudonymize or bool(args.pseudonymize_column),
         pseudonymize_columns=tuple(args.pseudonymize_column),
         fail_on=None if args.fail_on == "never" else args.fail_on,
+        max_xes_bytes=args.max_xes_bytes,
+        **_missing_values(args.missing_values),
     )
     outcomes = ingest_each(args.paths, db_path=args.db, options=options, progress=_progress(args))
     failed = any(o.status == "failed" for o in outcomes)
@@ -266,6 +291,12 @@ def _print_findings(findings: Any) -> None:
             say(f"      e.g. {json.dumps(example, ensure_ascii=False, default=str)}")
 
 
+def _missing_values(value: str | None) -> dict[str, tuple[str, ...]]:
+    if value is None:
+        return {}
+    return {"missing_values": tuple(v.strip() for v in value.split(",") if v.strip())}
+
+
 def _delimiter(value: str | None) -> str | None:
     if value in ("\\t", "tab", "TAB"):
         return "\t"
@@ -313,10 +344,10 @@ def _quality(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generate(args: argparse.Namespace) -> int:
+def _generate(argv: list[str]) -> int:
     from servflow import samplegen
 
-    return int(samplegen.main(list(args.args)))
+    return int(samplegen.main(argv))
 
 
 def _demo(args: argparse.Namespace) -> int:

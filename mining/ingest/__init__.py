@@ -183,6 +183,7 @@ def ingest_file(
     )
     if previous is not None:
         return _already_loaded(log_name, source, digest, int(previous[1]), started)
+    fingerprint = _check_pseudonymization(con, log_name, source, options)
 
     try:
         fmt = options.format or detect_format(source)
@@ -242,6 +243,7 @@ def ingest_file(
             notes=read.notes,
             has_start=start_plan is not None,
             placeholders=profile.placeholders,
+            type_notes=read.type_notes,
         )
         worst = max_severity(findings)
         if options.fail_on and worst != "none" and severity_at_least(worst, options.fail_on):
@@ -275,6 +277,7 @@ def ingest_file(
             reject_examples,
             findings,
             started,
+            fingerprint,
         )
     except duckdb.Error as exc:
         raise StorageError(f"{source}: loading failed inside the database: {exc}") from exc
@@ -540,13 +543,7 @@ def _pseudonymize(
     The key comes from the environment, so the same id gets the same pseudonym in every load
     and nobody without the key can reverse or recompute it.
     """
-    key = os.environ.get(PSEUDONYM_KEY_ENV, "")
-    if len(key) < 16:
-        raise InputError(
-            f"pseudonymization needs a secret key of at least 16 characters in the environment "
-            f"variable {PSEUDONYM_KEY_ENV}; keep the same key for every load of a log."
-        )
-    secret = key.encode("utf-8")
+    secret = _pseudonym_key()
 
     def pseudonym(values: list[str | None]) -> list[str | None]:
         return [
@@ -601,6 +598,63 @@ def _pseudonymize(
             )
 
 
+def _pseudonym_key() -> bytes:
+    key = os.environ.get(PSEUDONYM_KEY_ENV, "")
+    if len(key) < 16:
+        raise InputError(
+            f"pseudonymization needs a secret key of at least 16 characters in the environment "
+            f"variable {PSEUDONYM_KEY_ENV}; keep the same key for every load of a log."
+        )
+    return key.encode("utf-8")
+
+
+def _key_fingerprint(secret: bytes) -> str:
+    return hmac.new(secret, b"servflow pseudonymization key fingerprint", "sha256").hexdigest()[:16]
+
+
+def _check_pseudonymization(
+    con: duckdb.DuckDBPyConnection, log_name: str, source: Path, options: IngestOptions
+) -> str | None:
+    """A pseudonymized log takes only loads pseudonymized with its key, and a log of raw ids
+    takes no pseudonymized load: either would store raw ids beside pseudonyms, or two
+    pseudonyms for one id, as different cases. Returns the fingerprint of this load's key."""
+    fingerprint = _key_fingerprint(_pseudonym_key()) if options.pseudonymize else None
+    row = store.one(
+        con,
+        "SELECT p.key_fingerprint, (SELECT count(*) FROM loads l WHERE l.log_id = g.log_id), "
+        "(SELECT bool_or(l.options ->> '$.pseudonymized' = 'true') FROM loads l "
+        " WHERE l.log_id = g.log_id) "
+        "FROM logs g LEFT JOIN log_pseudonymization p USING (log_id) WHERE g.name = ?",
+        [log_name],
+    )
+    if row is None or (row[0] is None and not row[1]):
+        return fingerprint
+    stored, loads, earlier_pseudonymized = row
+    if stored is None and earlier_pseudonymized:
+        # stored before fingerprints were kept: the first fingerprinted load records its key
+        stored = fingerprint if fingerprint is not None else "unknown"
+    if stored is not None and fingerprint is None:
+        raise InputError(
+            f"{source}: not loaded: log {log_name!r} is pseudonymized (key fingerprint "
+            f"{stored}) and this load is not; it would store raw ids beside their pseudonyms. "
+            f"Load it with --pseudonymize and the log's key in {PSEUDONYM_KEY_ENV}."
+        )
+    if stored is not None and fingerprint != stored:
+        raise InputError(
+            f"{source}: not loaded: log {log_name!r} was pseudonymized with another key "
+            f"(fingerprint {stored}, this key's is {fingerprint}); the same ids would become "
+            f"different cases. Set {PSEUDONYM_KEY_ENV} to the log's key, or load into a new log "
+            "with --log."
+        )
+    if stored is None and fingerprint is not None:
+        raise InputError(
+            f"{source}: not loaded: log {log_name!r} holds raw ids from {loads} earlier load(s); "
+            "pseudonymizing this load would store pseudonyms beside raw ids. Load it into a new "
+            "log with --log, or load it without --pseudonymize."
+        )
+    return fingerprint
+
+
 def _gate_message(
     source: Path,
     findings: tuple[QualityFinding, ...],
@@ -631,6 +685,7 @@ def _store(
     reject_examples: list[dict[str, Any]],
     findings: tuple[QualityFinding, ...],
     started: float,
+    fingerprint: str | None,
 ) -> LoadResult:
     with store.transaction(con):
         con.execute(
@@ -641,6 +696,12 @@ def _store(
         log_id = store.log_id_for(con, log_name)
         load_row = store.one(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
         load_id = int(load_row[0]) if load_row else 1
+        if fingerprint is not None:
+            con.execute(
+                "INSERT INTO log_pseudonymization SELECT ?, ?, ? WHERE NOT EXISTS "
+                "(SELECT 1 FROM log_pseudonymization WHERE log_id = ?)",
+                [log_id, fingerprint, load_id, log_id],
+            )
         for name in (
             "load_new_activities",
             "load_new_resources",

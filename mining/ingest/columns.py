@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import duckdb
 
 from mining.ingest.timestamps import quote_ident, quote_literal
+from mining.settings import DEFAULT_MISSING_VALUES
 
 __all__ = [
     "DEFAULT_MISSING_VALUES",
@@ -28,7 +29,6 @@ __all__ = [
     "without_placeholders",
 ]
 
-DEFAULT_MISSING_VALUES: tuple[str, ...] = ("?", "-", "NA", "N/A", "n/a", "NULL", "null")
 # Above this many attribute columns the profile unpivots instead of aggregating per column.
 WIDE_COLUMNS = 64
 

@@ -11,18 +11,19 @@ import codecs
 import csv
 import gzip
 import io
+import json
 import os
 import tempfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 import duckdb
 
 from mining.errors import InputError
-from mining.ingest.timestamps import quote_literal
+from mining.ingest.timestamps import quote_ident, quote_literal
 from mining.store import one
 
 __all__ = ["SourceRead", "detect_format", "read_source"]
@@ -46,6 +47,7 @@ class SourceRead:
     delimiter: str | None = None
     case_attribute_columns: tuple[str, ...] = ()  # columns the format marks as case-level (XES)
     notes: tuple[str, ...] = ()  # e.g. renamed duplicate headers
+    type_notes: tuple[str, ...] = ()  # columns whose values mix kinds (JSON numbers and strings)
     malformed: tuple[tuple[int, str], ...] = field(default_factory=tuple)  # (line, reason)
 
 
@@ -94,13 +96,7 @@ def read_source(
         if fmt == "parquet":
             return _read_parquet(con, path)
         if fmt == "jsonl":
-            return _read_duckdb(
-                con,
-                path,
-                "jsonl",
-                f"read_json({quote_literal(str(path))}, format = 'newline_delimited', "
-                "records = true, sample_size = -1)",
-            )
+            return _read_jsonl(con, path)
         return _read_xes(con, path, max_xes_bytes)
     except duckdb.Error as exc:
         raise InputError(
@@ -156,9 +152,113 @@ def _columns(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     return tuple(n for n in names if n != "__row")
 
 
-def _read_duckdb(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, scan: str) -> SourceRead:
-    rows = _materialise(con, f"SELECT * FROM {scan}")
-    return SourceRead(format=fmt, rows=rows, columns=_columns(con))
+# --- JSON lines ------------------------------------------------------------------------------
+
+_JSON_KINDS = {
+    "VARCHAR": "text",
+    "BIGINT": "number",
+    "UBIGINT": "number",
+    "HUGEINT": "number",
+    "DOUBLE": "number",
+    "BOOLEAN": "true/false",
+    "ARRAY": "array",
+    "OBJECT": "object",
+}
+
+
+def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> SourceRead:
+    """JSON lines (or one JSON array of objects), every value read as text.
+
+    Nested objects are flattened: `{"case": {"id": "C1"}}` becomes the column `case.id`; arrays
+    are kept as their JSON text. Strings are read exactly as written (no quotes added), numbers
+    and true/false as their JSON text (`1` -> "1", `1.0` -> "1.0"), JSON null as missing. A
+    column whose values mix kinds (numbers and strings, objects and strings) is reported.
+    """
+    scan = f"read_json_objects({quote_literal(str(path))}, format = 'auto')"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE sf_json0 AS SELECT json FROM {scan}")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sf_json AS SELECT json, rowid + 1 AS __row FROM sf_json0"
+    )
+    con.execute("DROP TABLE sf_json0")
+    bad = one(
+        con,
+        "SELECT min(__row), count(*) FROM sf_json WHERE json_type(json) IS DISTINCT FROM 'OBJECT'",
+    )
+    if bad and bad[1]:
+        raise InputError(
+            f"{path}: record {bad[0]}"
+            + (f" (and {int(bad[1]) - 1:,} more)" if bad[1] > 1 else "")
+            + " is not a JSON object; each "
+            "line of a JSON lines file must be one object such as "
+            '{"case": "C1", "activity": "受理", "time": "2024-01-01T08:00:00"}.'
+        )
+    structure = one(con, "SELECT json_group_structure(json) FROM sf_json")
+    leaves: list[tuple[str, ...]] = []
+    if structure and structure[0]:
+        _leaf_paths(json.loads(structure[0]), (), leaves)
+    names = [".".join(keys) for keys in leaves]
+    clashes = sorted(n for n, k in Counter(names).items() if k > 1)
+    if clashes:
+        raise InputError(
+            f"{path}: flattening nested objects gives the column {clashes[0]!r} twice (a key "
+            "with a dot in its name beside a nested object of the same path); rename one of "
+            "them in the export."
+        )
+    _refuse_too_wide(path, len(names))
+    pointers = [quote_literal("/" + "/".join(_pointer(k) for k in keys)) for keys in leaves]
+    select = ", ".join(
+        f"json ->> {pointer} AS {quote_ident(name)}"
+        for pointer, name in zip(pointers, names, strict=True)
+    )
+    rows = _materialise(
+        con, f"SELECT {select} FROM sf_json ORDER BY __row" if names else "SELECT 1"
+    )
+    notes: list[str] = []
+    if names:
+        kinds = one(
+            con,
+            "SELECT "
+            + ", ".join(
+                f"list(DISTINCT json_type(json, {p})) FILTER (WHERE json_type(json, {p}) <> 'NULL')"
+                for p in pointers
+            )
+            + " FROM sf_json",
+        )
+        for name, pointer, found in zip(names, pointers, kinds or (), strict=True):
+            groups = sorted({_JSON_KINDS.get(k, k.lower()) for k in found or ()})
+            if len(groups) > 1:
+                first = one(
+                    con,
+                    "SELECT "
+                    + ", ".join(
+                        f"min(__row) FILTER (WHERE json_type(json, {pointer}) IN "
+                        f"({', '.join(quote_literal(k) for k, g in _JSON_KINDS.items() if g == group)}))"
+                        for group in groups
+                    )
+                    + " FROM sf_json",
+                )
+                where = ", ".join(
+                    f"{group} (first at record {row})"
+                    for group, row in zip(groups, first or (), strict=True)
+                )
+                notes.append(
+                    f"JSON column {name!r} mixes value kinds: {where}; all are read as text, "
+                    'so 1 and "1" are the same value and 1.0 another.'
+                )
+    con.execute("DROP TABLE sf_json")
+    return SourceRead(format="jsonl", rows=rows, columns=_columns(con), type_notes=tuple(notes))
+
+
+def _leaf_paths(node: Any, prefix: tuple[str, ...], out: list[tuple[str, ...]]) -> None:
+    if isinstance(node, dict) and node:
+        for key, child in node.items():
+            _leaf_paths(child, (*prefix, key), out)
+    elif prefix:
+        out.append(prefix)
+
+
+def _pointer(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> SourceRead:

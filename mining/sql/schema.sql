@@ -113,3 +113,12 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     reason     VARCHAR NOT NULL,
     raw        JSON              -- the row's mapped values as read
 );
+
+-- Logs whose ids are pseudonymized, and a fingerprint of the key (an HMAC of a fixed text under
+-- the key: it tells keys apart and reveals nothing of the key). Every later load of such a log
+-- must be pseudonymized with the same key; a raw log never takes a pseudonymized load.
+CREATE TABLE IF NOT EXISTS log_pseudonymization (
+    log_id          INTEGER PRIMARY KEY,
+    key_fingerprint VARCHAR NOT NULL,
+    first_load_id   INTEGER NOT NULL
+);

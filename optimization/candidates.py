@@ -1,0 +1,340 @@
+"""Automation and restructuring candidates of a stored mining run, with the evidence behind them.
+
+`find_candidates` reads the run's stored findings (`run_*` tables: bottlenecks, rework loops,
+ping-pong, break points, root causes, scorecard) and the events of the run's cases (under the
+run's filter; nothing is mined again), scores every activity on the automation criteria, detects
+the log evidence that triggers the redesign heuristics of Reijers & Limam Mansar (2005), and
+replays every proposal on the real cases (`optimization.replay`) for its expected effect.
+`store_candidates` / `candidates_for_run` keep a set beside its mining run.
+
+Automation score: each criterion's value is mapped to 0..1 (1 = in favour of automating); the
+score is the weighted mean of the criteria the log can tell (`Weights`, normalised).
+Restructuring score: the share of the mean lead time per case the replayed change saves;
+heuristics whose effect cannot be replayed (triage, case manager, knock-out order) score 0 and
+rank after the replayed ones, by the share of cases behind them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from mining import store
+from mining.errors import InputError
+from mining.results import read_section
+from optimization.automation import CRITERIA, profile_activities, rank_automation
+from optimization.model import (
+    AlreadyAutomated,
+    AutomationCandidate,
+    CandidateOptions,
+    CandidateSet,
+    Change,
+    Criterion,
+    Evidence,
+    RestructuringCandidate,
+    TimeLimitRule,
+    Weights,
+)
+from optimization.replay import CaseLog, load_cases, run_query, run_row
+from optimization.restructuring import find_restructuring
+
+__all__ = [
+    "CRITERIA",
+    "candidates_for_run",
+    "compute_and_store",
+    "find_candidates",
+    "flag_automated",
+    "flagged_automated",
+    "store_candidates",
+]
+
+TYPE_NAMES = (
+    "ticket_type",
+    "type",
+    "工单类型",
+    "类型",
+    "service_type",
+    "request_type",
+    "category",
+    "product",
+)
+CHANNEL_NAMES = ("channel", "渠道", "来源", "source", "origin")
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+
+
+def find_candidates(
+    con: duckdb.DuckDBPyConnection, run_id: int, options: CandidateOptions | None = None
+) -> CandidateSet:
+    """Rank the automation and restructuring candidates of mining run `run_id`.
+
+    >>> import tempfile, pathlib
+    >>> from mining import store
+    >>> from mining.ingest import ingest_file
+    >>> from mining.run import mine_log, MiningOptions
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> rows = ["case,activity,time"] + [
+    ...     f"{c},{a},2024-01-{1 + c % 20:02d} {h:02d}:00"
+    ...     for c in range(30) for a, h in (("A", 8), ("B", 9), ("C", 12))]
+    >>> _ = (folder / "t.csv").write_text("\\n".join(rows) + "\\n")
+    >>> with store.connect(folder / "db.duckdb") as con:
+    ...     _ = ingest_file(con, folder / "t.csv")
+    ...     run = mine_log(con, "t", MiningOptions(conformance=False))
+    ...     found = find_candidates(con, run.run_id)
+    >>> sorted(c.activity for c in found.automation)
+    ['B', 'C']
+    """
+    options = options or CandidateOptions()
+    run = run_row(con, run_id)
+    log = load_cases(con, run_id)
+    flagged = flagged_automated(con, log.log_id)
+    if flagged:
+        options = replace(
+            options,
+            automated_activities=tuple(dict.fromkeys((*options.automated_activities, *flagged))),
+        )
+    sections = {
+        name: read_section(con, run_id, name)
+        for name in ("bottlenecks", "rework_loops", "pingpong", "breakpoints", "kpis")
+    }
+    sections["root_causes_lead_time"] = read_section(con, run_id, "root_causes_lead_time")
+    type_attr = _pick_attribute(log, options.type_attribute, TYPE_NAMES)
+    channel_attr = _pick_attribute(log, options.channel_attribute, CHANNEL_NAMES)
+    profiles = profile_activities(log, options, sections, type_attr)
+    automation, automated = rank_automation(log, profiles, options, type_attr)
+    restructuring = find_restructuring(log, sections, type_attr, channel_attr)
+    return CandidateSet(
+        log_name=str(run["log_name"]),
+        run_id=run_id,
+        automation=tuple(automation[: options.top]),
+        restructuring=tuple(restructuring[: options.top]),
+        already_automated=tuple(automated),
+        weights=options.weights,
+    )
+
+
+def store_candidates(
+    con: duckdb.DuckDBPyConnection,
+    found: CandidateSet,
+    options: CandidateOptions | None = None,
+    *,
+    duration_s: float = 0.0,
+) -> None:
+    """Store `found` beside its mining run (replacing a set stored before for that run)."""
+    options = options or CandidateOptions()
+    run_id = found.run_id
+    with store.transaction(con):
+        for table in (
+            "candidate_sets",
+            "automation_candidates",
+            "restructuring_candidates",
+            "already_automated",
+        ):
+            con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+        run_query(
+            con,
+            "opt_insert_set",
+            run_id=run_id,
+            log_name=found.log_name,
+            created_at=datetime.now(UTC).replace(tzinfo=None),
+            weights=json.dumps(found.weights.as_dict()),
+            options=json.dumps(_options_json(options), ensure_ascii=False),
+            duration_s=duration_s,
+        )
+        for rank, a in enumerate(found.automation, 1):
+            run_query(
+                con,
+                "opt_insert_automation",
+                run_id=run_id,
+                rank=rank,
+                id=a.id,
+                activity=a.activity,
+                score=a.score,
+                kind=a.kind,
+                executions_per_month=a.executions_per_month,
+                median_duration_s=a.median_duration_s,
+                hours_saved_per_month=a.hours_saved_per_month,
+                lead_time_change_s=a.lead_time_change_s,
+                criteria=_json([c.as_dict() for c in a.criteria]),
+                rationale=a.rationale,
+                rule=_json(a.rule.as_dict()) if a.rule is not None else None,
+                change=_json(a.change.as_dict()) if a.change is not None else None,
+            )
+        for rank, r in enumerate(found.restructuring, 1):
+            run_query(
+                con,
+                "opt_insert_restructuring",
+                run_id=run_id,
+                rank=rank,
+                id=r.id,
+                kind=r.kind,
+                activities=list(r.activities),
+                cases=r.cases,
+                score=r.score,
+                lead_time_change_s=r.lead_time_change_s,
+                evidence=_json([e.as_dict() for e in r.evidence]),
+                rationale=r.rationale,
+                case_ids=list(r.case_ids),
+                change=_json(r.change.as_dict()) if r.change is not None else None,
+            )
+        for rank, x in enumerate(found.already_automated, 1):
+            run_query(
+                con,
+                "opt_insert_already_automated",
+                run_id=run_id,
+                rank=rank,
+                activity=x.activity,
+                reason=x.reason,
+            )
+
+
+def candidates_for_run(con: duckdb.DuckDBPyConnection, run_id: int) -> CandidateSet | None:
+    """The candidate set stored with mining run `run_id`, or None if there is none."""
+    try:
+        head = run_query(con, "opt_read_set", run_id=run_id).fetchall()
+    except duckdb.CatalogException:
+        return None  # a database written before candidates were stored (opened read-only)
+    if not head:
+        return None
+    log_name, weights_json = head[0]
+    automation = []
+    for row in run_query(con, "opt_read_automation", run_id=run_id).fetchall():
+        (cid, activity, score, kind, epm, median, hours, change_s, criteria, rationale) = row[:10]
+        rule, change = row[10], row[11]
+        automation.append(
+            AutomationCandidate(
+                id=cid,
+                activity=activity,
+                score=score,
+                kind=kind,
+                executions_per_month=epm,
+                median_duration_s=median,
+                hours_saved_per_month=hours,
+                lead_time_change_s=change_s,
+                criteria=tuple(Criterion(**c) for c in json.loads(criteria)),
+                rationale=rationale,
+                rule=_rule(json.loads(rule)) if rule else None,
+                change=Change.from_dict(json.loads(change)) if change else None,
+            )
+        )
+    restructuring = []
+    for row in run_query(con, "opt_read_restructuring", run_id=run_id).fetchall():
+        cid, kind, activities, cases, score, change_s, evidence, rationale, ids, change = row
+        restructuring.append(
+            RestructuringCandidate(
+                id=cid,
+                kind=kind,
+                activities=tuple(activities),
+                cases=int(cases),
+                score=score,
+                lead_time_change_s=change_s,
+                evidence=tuple(Evidence(**e) for e in json.loads(evidence)),
+                rationale=rationale,
+                case_ids=tuple(ids),
+                change=Change.from_dict(json.loads(change)) if change else None,
+            )
+        )
+    automated = [
+        AlreadyAutomated(activity, reason)
+        for activity, reason in run_query(
+            con, "opt_read_already_automated", run_id=run_id
+        ).fetchall()
+    ]
+    return CandidateSet(
+        log_name=log_name,
+        run_id=run_id,
+        automation=tuple(automation),
+        restructuring=tuple(restructuring),
+        already_automated=tuple(automated),
+        weights=Weights(**json.loads(weights_json)),
+    )
+
+
+def flag_automated(con: duckdb.DuckDBPyConnection, log_name: str, activity: str) -> None:
+    """Flag `activity` of `log_name` as already automated: no later ranking proposes it."""
+    log_id = store.log_id_for(con, log_name)
+    known = store.one(
+        con, "SELECT count(*) FROM activities WHERE log_id = ? AND name = ?", [log_id, activity]
+    )
+    if not known or not known[0]:
+        raise InputError(
+            f"Log {log_name!r} has no activity {activity!r}; the activity names are listed by "
+            f"`servflow report {log_name}`."
+        )
+    run_query(
+        con,
+        "opt_flag_automated",
+        log_id=log_id,
+        activity=activity,
+        flagged_at=datetime.now(UTC).replace(tzinfo=None),
+    )
+
+
+def flagged_automated(con: duckdb.DuckDBPyConnection, log_id: int) -> tuple[str, ...]:
+    """The activities of log `log_id` flagged as already automated."""
+    try:
+        rows = run_query(con, "opt_read_flags", log_id=log_id).fetchall()
+    except duckdb.CatalogException:
+        return ()  # a database written before flags were stored (opened read-only)
+    return tuple(str(r[0]) for r in rows)
+
+
+def compute_and_store(
+    con: duckdb.DuckDBPyConnection, run_id: int, options: CandidateOptions | None = None
+) -> CandidateSet:
+    """`find_candidates` then `store_candidates`: what `servflow mine` runs after mining."""
+    started = time.perf_counter()
+    found = find_candidates(con, run_id, options)
+    store_candidates(con, found, options, duration_s=time.perf_counter() - started)
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Storage helpers
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def _rule(data: dict[str, Any]) -> TimeLimitRule:
+    data = {k: v for k, v in data.items() if k != "text"}
+    return TimeLimitRule(**data)
+
+
+def _options_json(options: CandidateOptions) -> dict[str, Any]:
+    return {
+        "system_resources": list(options.system_resources),
+        "automated_activities": list(options.automated_activities),
+        "type_attribute": options.type_attribute,
+        "channel_attribute": options.channel_attribute,
+        "top": options.top,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Settings
+
+
+def _pick_attribute(log: CaseLog, given: str | None, names: Iterable[str]) -> str | None:
+    if given:
+        if given not in log.attributes:
+            known = ", ".join(sorted(log.attributes)) or "none with few distinct values"
+            raise InputError(
+                f"Case attribute {given!r} is not in log {log.log_name!r} "
+                f"(case attributes: {known})."
+            )
+        return given
+    lowered = {k.lower(): k for k in log.attributes}
+    for name in names:
+        if name.lower() in lowered:
+            return lowered[name.lower()]
+    return None

@@ -431,18 +431,22 @@ def test_every_documented_servflow_command_runs(tmp_path):
     shutil.copy(REPO / "sample_logs" / "telecom_tickets.csv", tmp_path / "export.csv")
     env = {**os.environ, "PYTHONPATH": str(REPO), "SERVFLOW_DB": str(tmp_path / "sf.duckdb")}
     for command in servflow:
-        args = command.split()[1:]
-        done = subprocess.run(
-            [sys.executable, "-m", "servflow.cli", *args],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-        )
-        assert done.returncode == 0, (command, done.stderr)
-    report = json.loads(done.stdout) if "--json" in servflow[-1] else None
-    assert report is None or report["cases"] > 0
+        # `[--json]` marks an optional flag: the command runs without it and with it
+        optional = re.findall(r"\[([^\]]+)\]", command)
+        plain = re.sub(r"\s*\[[^\]]+\]", "", command)
+        variants = [plain] + [f"{plain} {flag}" for flag in optional]
+        for variant in variants:
+            done = subprocess.run(
+                [sys.executable, "-m", "servflow.cli", *variant.split()[1:]],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=600,
+            )
+            assert done.returncode == 0, (variant, done.stderr)
+            if variant.startswith("servflow report") and "--json" in variant:
+                assert json.loads(done.stdout)["cases"] > 0
     assert (tmp_path / "generated.parquet").exists()
 
     # the Python API example

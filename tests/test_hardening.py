@@ -462,3 +462,21 @@ def test_every_documented_servflow_command_runs(tmp_path):
             timeout=600,
         )
         assert done.returncode == 0 and int(done.stdout.split()[-1]) > 0, done.stderr
+
+
+def test_parquet_structs_are_flattened_like_json(tmp_path, db_path):
+    path = tmp_path / "nested.parquet"
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT {'id': 'C' || (i % 2), 'meta': {'channel': 'APP', 'n': i}} AS \"case\", "
+        "'A' || i AS activity, TIMESTAMP '2024-01-01' + to_hours(i) AS time, [1, i] AS tags "
+        f"FROM range(4) t(i)) TO '{path}'"
+    )
+    con.close()
+    with store.connect(db_path) as db:
+        result = ingest_file(db, path, IngestOptions(fail_on=None))
+        cases = db.execute("SELECT case_id, attributes ->> 'case.meta.channel' FROM cases")
+        assert sorted(cases.fetchall()) == [("C0", "APP"), ("C1", "APP")]
+        tags = db.execute("SELECT attributes ->> 'tags' FROM events ORDER BY source_row")
+        assert [t for (t,) in tags.fetchall()] == ["[1,0]", "[1,1]", "[1,2]", "[1,3]"]
+    assert result.mapping["case"] == "case.id"

@@ -265,12 +265,44 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> SourceRead:
     # Parquet is columnar and cheap to scan again: a view reads only the columns each step
     # needs, instead of copying the whole file into a table first.
     scan = f"read_parquet({quote_literal(str(path))}, file_row_number = true)"
+    columns = _parquet_columns(con, scan, "*", ())
+    if all(expr == quote_ident(name) for name, expr in columns):
+        select = "* EXCLUDE (file_row_number)"  # flat file: the plain scan
+    else:
+        select = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in columns)
+    _refuse_too_wide(path, len(columns))
     con.execute(
         "CREATE OR REPLACE TEMP VIEW sf_raw AS "
-        f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row FROM {scan}"
+        f"SELECT {select}, file_row_number + 1 AS __row FROM {scan}"
     )
     rows = one(con, "SELECT count(*) FROM sf_raw")
     return SourceRead(format="parquet", rows=int(rows[0]) if rows else 0, columns=_columns(con))
+
+
+def _parquet_columns(
+    con: duckdb.DuckDBPyConnection, scan: str, expr: str, prefix: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    """(column name, SQL) of every leaf: struct fields flattened with dots as in JSON lines
+    (`case.id`), lists and maps kept as their JSON text."""
+    target = "*" if expr == "*" else f"unnest({expr})"
+    described = con.execute(f"DESCRIBE SELECT {target} FROM {scan} LIMIT 0").fetchall()
+    out: list[tuple[str, str]] = []
+    for name, kind, *_ in described:
+        if not prefix and name == "file_row_number":
+            continue
+        keys = (*prefix, str(name))
+        path = (
+            quote_ident(str(name))
+            if expr == "*"
+            else f"struct_extract({expr}, {quote_literal(str(name))})"
+        )
+        if str(kind).startswith("STRUCT("):
+            out += _parquet_columns(con, scan, path, keys)
+        elif str(kind).endswith("[]") or str(kind).startswith(("MAP(", "UNION(")):
+            out.append((".".join(keys), f"to_json({path})::VARCHAR"))
+        else:
+            out.append((".".join(keys), path))
+    return out
 
 
 def _read_xes(con: duckdb.DuckDBPyConnection, path: Path, max_bytes: int | None) -> SourceRead:

@@ -169,7 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--max-xes-bytes",
-        type=int,
+        type=_positive_int,
         metavar="N",
         help="size limit of an XES file's XML after decompression (default: 8 GiB)",
     )
@@ -289,6 +289,12 @@ def _print_findings(findings: Any) -> None:
         say(f"  [{f.severity}] {f.code}: {f.message}")
         for example in f.examples[:3]:
             say(f"      e.g. {json.dumps(example, ensure_ascii=False, default=str)}")
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes, 1 or more")
+    return int(text)
 
 
 def _missing_values(value: str | None) -> dict[str, tuple[str, ...]]:

@@ -147,6 +147,8 @@ def filter_from_args(args: argparse.Namespace) -> Any:
     """The `LogFilter` of the options `add_filter_options` registered (None: the whole log)."""
     from mining.filters import LogFilter
 
+    if args.top_variants is not None and args.top_variants < 1:
+        raise InputError(f"--top-variants {args.top_variants}: give a number of 1 or more.")
     flt = LogFilter(
         start=parse_time(args.start, "--from"),
         end=parse_time(args.end, "--to"),
@@ -162,6 +164,12 @@ def filter_from_args(args: argparse.Namespace) -> Any:
 def _options(args: argparse.Namespace) -> Any:
     from mining.run import MiningOptions
 
+    for flag, value, least in (
+        ("--idle-threshold", args.idle_threshold, 0),
+        ("--default-sla", args.default_sla, 0),
+    ):
+        if value is not None and not value >= least:
+            raise InputError(f"{flag} {value}: give a number of {least} or more.")
     targets = []
     for name, hours in _pairs(args.sla, "--sla"):
         try:

@@ -480,3 +480,24 @@ def test_parquet_structs_are_flattened_like_json(tmp_path, db_path):
         tags = db.execute("SELECT attributes ->> 'tags' FROM events ORDER BY source_row")
         assert [t for (t,) in tags.fetchall()] == ["[1,0]", "[1,1]", "[1,2]", "[1,3]"]
     assert result.mapping["case"] == "case.id"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["ingest", "{csv}", "--delimiter", "::"], "the delimiter must be one character"),
+        (["ingest", "{csv}", "--encoding", "utf-16"], "cannot be read as utf-16 text"),
+        (["ingest", "{csv}", "--max-xes-bytes", "-5"], "--max-xes-bytes"),
+        (["mine", "x", "--top-variants", "0"], "--top-variants 0: give a number of 1"),
+        (["mine", "x", "--idle-threshold", "-3"], "--idle-threshold -3.0: give a number of 0"),
+    ],
+)
+def test_bad_options_exit_2_naming_the_option(tmp_path, capsys, args, expected):
+    csv_path = write(tmp_path / "a.csv", "case,activity,time\n1,A,2024-01-01 08:00\n")
+    argv = [a.replace("{csv}", str(csv_path)) for a in args] + ["--db", str(tmp_path / "d.duckdb")]
+    try:
+        code = main(argv)
+    except SystemExit as exiting:  # argparse refuses the value itself
+        code = int(exiting.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2 and expected in err and "internal error" not in err

@@ -368,6 +368,11 @@ def _read_csv_utf8(
     if not sample.strip():
         raise InputError(f"{path}: the file is empty: there is no header and no data.")
     _refuse_binary(path, sample)
+    if delimiter is not None and len(delimiter) != 1:
+        raise InputError(
+            f"{path}: the delimiter must be one character, not {delimiter!r} (use --delimiter "
+            "';' or --delimiter tab)."
+        )
     try:
         delim = delimiter or _sniff_delimiter(sample)
         header = next(csv.reader(io.StringIO(sample), delimiter=delim), [])
@@ -478,6 +483,12 @@ def _transcode(path: Path, encoding: str) -> Path:
         raise InputError(
             f"{path}: the file is not valid {encoding} text ({exc.reason} at byte {exc.start}). "
             "Save it as UTF-8, or name its encoding with --encoding."
+        ) from exc
+    except UnicodeError as exc:  # e.g. UTF-16 without a byte-order mark
+        out.unlink(missing_ok=True)
+        raise InputError(
+            f"{path}: the file cannot be read as {encoding} text ({exc}). Name the exact "
+            "encoding with --encoding (utf-16-le, utf-16-be, gb18030 ...)."
         ) from exc
     except LookupError as exc:
         out.unlink(missing_ok=True)

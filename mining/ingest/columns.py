@@ -93,31 +93,51 @@ def _profile_narrow(
     missing: tuple[str, ...],
     split: bool,
 ) -> tuple[dict[str, bool], list[tuple[str, int, tuple[str, ...]]]]:
+    # placeholders first (a count per column), then their values and the split, cleaning only
+    # the columns that hold any: most exports have none, and the scan stays plain
+    placeholders: list[tuple[str, int, tuple[str, ...]]] = []
+    counted = role_columns + columns
+    if missing and counted:
+        hits = [
+            f"trim(CAST({quote_ident(c)} AS VARCHAR)) IN ({_listing(missing)})" for c in counted
+        ]
+        row = (
+            con.execute(
+                "SELECT " + ", ".join(f"count(*) FILTER (WHERE {h})" for h in hits) + " FROM sf_raw"
+            ).fetchone()
+            or ()
+        )
+        dirty = [(c, h, int(n or 0)) for c, h, n in zip(counted, hits, row, strict=True) if n]
+        if dirty:
+            values = (
+                con.execute(
+                    "SELECT "
+                    + ", ".join(
+                        f"list(DISTINCT trim(CAST({quote_ident(c)} AS VARCHAR))) FILTER (WHERE {h})"
+                        for c, h, _ in dirty
+                    )
+                    + " FROM sf_raw"
+                ).fetchone()
+                or ()
+            )
+            placeholders = [
+                (c, n, tuple(sorted(v or ()))) for (c, _, n), v in zip(dirty, values, strict=True)
+            ]
     constant: dict[str, bool] = {}
     if split and columns:
+        cleaned = {c for c, _, _ in placeholders}
         # min = max (or all null) is "constant", without the cost of count(DISTINCT ...)
         parts = []
         for c in columns:
-            v = without_placeholders(c, missing)
+            v = without_placeholders(c, missing if c in cleaned else ())
             parts.append(
                 f"bool_and((min({v}) = max({v}) AND count({v}) = count(*)) OR count({v}) = 0) "
                 "OVER ()"
             )
-        row = con.execute(
+        flags = con.execute(
             f"SELECT {', '.join(parts)} FROM sf_raw GROUP BY {quote_ident(case_column)} LIMIT 1"
         ).fetchone()
-        constant = dict(zip(columns, row or [False] * len(columns), strict=True))
-    placeholders: list[tuple[str, int, tuple[str, ...]]] = []
-    counted = role_columns + columns
-    if missing and counted:
-        parts = []
-        for c in counted:
-            t = f"trim(CAST({quote_ident(c)} AS VARCHAR))"
-            hit = f"{t} IN ({_listing(missing)})"
-            parts.append(f"count(*) FILTER (WHERE {hit}), list(DISTINCT {t}) FILTER (WHERE {hit})")
-        row = con.execute(f"SELECT {', '.join(parts)} FROM sf_raw").fetchone() or ()
-        for i, c in enumerate(counted):
-            placeholders.append((c, int(row[2 * i] or 0), tuple(sorted(row[2 * i + 1] or ()))))
+        constant = dict(zip(columns, flags or [False] * len(columns), strict=True))
     return constant, placeholders
 
 

@@ -423,10 +423,13 @@ def _bash_commands(markdown: str) -> list[str]:
 def test_every_documented_servflow_command_runs(tmp_path):
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     commands = _bash_commands(readme)
-    servflow = [c for c in commands if c.startswith("servflow ")]
+    # the dashboard is a server: its tests serve it and check it in a headless browser
+    servflow = [
+        c for c in commands if c.startswith("servflow ") and not c.startswith("servflow dashboard")
+    ]
     # the other documented commands are the set-up scripts and Airflow, run by CI and the DAG tests
     others = [c for c in commands if not c.startswith("servflow ")]
-    assert all(re.match(r"(bash scripts/|airflow |export |mkdir |cp )", c) for c in others)
+    assert all(re.match(r"(bash scripts/|airflow |export |mkdir |cp )", c) for c in others), others
     assert len(servflow) >= 6
     shutil.copy(REPO / "sample_logs" / "telecom_tickets.csv", tmp_path / "export.csv")
     env = {**os.environ, "PYTHONPATH": str(REPO), "SERVFLOW_DB": str(tmp_path / "sf.duckdb")}

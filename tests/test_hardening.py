@@ -302,10 +302,11 @@ def test_control_characters_are_escaped_in_every_text_output(tmp_path, capsys):
         run_cli(capsys, "quality", log, "--db", db),
         run_cli(capsys, "mine", log, "--db", db),
         run_cli(capsys, "report", log, "--db", db),
+        run_cli(capsys, "candidates", log, "--db", db),
         run_cli(capsys, "mine", f"nolog{HOSTILE}", "--db", db),
         run_cli(capsys, "mine", log, "--db", db, f"--sla={HOSTILE}"),
     ]
-    assert [code for code, _, _ in outputs] == [0, 0, 0, 0, 0, 2, 2]
+    assert [code for code, _, _ in outputs] == [0, 0, 0, 0, 0, 0, 2, 2]
     text = "".join(out + err for _, out, err in outputs)
     assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]", text)
     assert "\\x1b[31mRED" in text and "two\\nforged line" in text

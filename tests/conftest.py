@@ -91,6 +91,14 @@ def telecom(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., tuple[Pat
 
 
 @pytest.fixture(scope="session")
+def airflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated Airflow metadata DB with the writer pool, made once and copied by each test."""
+    from airflow_support import make_template
+
+    return make_template(tmp_path_factory.mktemp("airflow-template"))
+
+
+@pytest.fixture(scope="session")
 def mined_telecom(
     telecom: Callable[..., tuple[Path, dict]], tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[..., tuple[Path, dict, int]]:

@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -416,9 +417,14 @@ def test_tests_use_the_bundled_help_desk_log_without_shared_logs(tmp_path, monke
 
 
 def _bash_commands(markdown: str) -> list[str]:
-    blocks = re.findall(r"```bash\n(.*?)```", markdown, flags=re.S)
-    lines = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
-    return [line for line in lines if line]
+    """Each command of the markdown's bash blocks: continuation lines joined, comments dropped."""
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", markdown, flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split("  #")[0].strip()
+            if line and not line.startswith("#"):
+                commands.append(line)
+    return commands
 
 
 def test_every_documented_servflow_command_runs(tmp_path):
@@ -441,7 +447,7 @@ def test_every_documented_servflow_command_runs(tmp_path):
         variants = [plain] + [f"{plain} {flag}" for flag in optional]
         for variant in variants:
             done = subprocess.run(
-                [sys.executable, "-m", "servflow.cli", *variant.split()[1:]],
+                [sys.executable, "-m", "servflow.cli", *shlex.split(variant)[1:]],
                 cwd=tmp_path,
                 capture_output=True,
                 text=True,

@@ -183,3 +183,12 @@ CREATE TABLE IF NOT EXISTS automation_support (
     too_rare   BOOLEAN NOT NULL,
     rank       INTEGER NOT NULL      -- order of the too-rare list (most executions first)
 );
+
+-- Logs whose ids are pseudonymized, and a fingerprint of the key (an HMAC of a fixed text under
+-- the key: it tells keys apart and reveals nothing of the key). Every later load of such a log
+-- must be pseudonymized with the same key; a raw log never takes a pseudonymized load.
+CREATE TABLE IF NOT EXISTS log_pseudonymization (
+    log_id          INTEGER PRIMARY KEY,
+    key_fingerprint VARCHAR NOT NULL,
+    first_load_id   INTEGER NOT NULL
+);

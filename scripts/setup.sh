@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Install everything servflow needs on a Debian machine with Python 3.11:
-# system packages (Graphviz, CJK fonts, Chromium for the browser checks) and a
+# system packages (Graphviz, CJK fonts, Chromium for the browser checks, OpenSSH for the
+# SFTP source tests) and a
 # virtual environment in .venv with the pinned dependency tree of requirements.lock.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for pkg in graphviz fonts-noto-cjk fontconfig chromium chromium-driver; do
+for pkg in graphviz fonts-noto-cjk fontconfig chromium chromium-driver poppler-utils openssh-server; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# Node.js and npm: bpmn-js renders the exported BPMN in the export tests.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "servflow setup: installing system packages: ${missing[*]}"
     SUDO=""
@@ -32,4 +35,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/uv pip install -q --compile-bytecode --python .venv/bin/python -r requirements.lock
     .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
     echo "$want" > "$stamp"
+fi
+
+# bpmn-js (pinned by tests/bpmnjs/package-lock.json) for the export tests.
+if [ ! -f tests/bpmnjs/node_modules/bpmn-js/dist/bpmn-viewer.production.min.js ]; then
+    echo "servflow setup: installing bpmn-js (npm ci in tests/bpmnjs)"
+    (cd tests/bpmnjs && npm ci --no-audit --no-fund --silent)
 fi

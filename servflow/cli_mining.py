@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from mining.errors import InputError
+from servflow.textout import say
 
-__all__ = ["add_commands", "parse_time"]
+__all__ = ["add_commands", "add_filter_options", "filter_from_args", "parse_time"]
 
 
 def add_commands(sub: Any, db_option: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -54,7 +55,12 @@ def add_commands(sub: Any, db_option: Callable[[argparse.ArgumentParser], None])
         p.add_argument(f"--{flag}", action="append", default=[], metavar="ACTIVITY", help=what)
     for flag, what in KPI_ATTRIBUTE_OPTIONS.items():
         p.add_argument(f"--{flag}", metavar="ATTR", help=what)
-    _filter_options(p)
+    add_filter_options(p)
+    p.add_argument(
+        "--no-publish",
+        action="store_true",
+        help="do not publish the read-only snapshot the dashboard reads",
+    )
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=_mine)
@@ -100,7 +106,8 @@ def _kpi_columns(args: argparse.Namespace) -> Any:
     )
 
 
-def _filter_options(p: argparse.ArgumentParser) -> None:
+def add_filter_options(p: argparse.ArgumentParser) -> None:
+    """The log filter options shared by the commands that read a part of a log."""
     p.add_argument("--from", dest="start", metavar="TS", help="only cases started at/after TS")
     p.add_argument("--to", dest="end", metavar="TS", help="only cases started before/at TS")
     p.add_argument(
@@ -141,18 +148,12 @@ def _pairs(values: list[str], what: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _options(args: argparse.Namespace) -> Any:
+def filter_from_args(args: argparse.Namespace) -> Any:
+    """The `LogFilter` of the options `add_filter_options` registered (None: the whole log)."""
     from mining.filters import LogFilter
-    from mining.run import MiningOptions
 
-    targets = []
-    for name, hours in _pairs(args.sla, "--sla"):
-        try:
-            targets.append((name, float(hours) * 3600))
-        except ValueError as exc:
-            raise InputError(
-                f"--sla {name}={hours}: the target must be a number of hours."
-            ) from exc
+    if args.top_variants is not None and args.top_variants < 1:
+        raise InputError(f"--top-variants {args.top_variants}: give a number of 1 or more.")
     flt = LogFilter(
         start=parse_time(args.start, "--from"),
         end=parse_time(args.end, "--to"),
@@ -162,10 +163,31 @@ def _options(args: argparse.Namespace) -> Any:
         ),
         variants_top_k=args.top_variants,
     )
+    return None if flt.is_empty else flt
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from mining.run import MiningOptions
+
+    for flag, value, least in (
+        ("--idle-threshold", args.idle_threshold, 0),
+        ("--default-sla", args.default_sla, 0),
+    ):
+        if value is not None and not value >= least:
+            raise InputError(f"{flag} {value}: give a number of {least} or more.")
+    targets = []
+    for name, hours in _pairs(args.sla, "--sla"):
+        try:
+            targets.append((name, float(hours) * 3600))
+        except ValueError as exc:
+            raise InputError(
+                f"--sla {name}={hours}: the target must be a number of hours."
+            ) from exc
+    flt = filter_from_args(args)
     if args.reference_model is not None and not args.reference_model.exists():
         raise InputError(f"{args.reference_model}: no such reference model file.")
     return MiningOptions(
-        flt=None if flt.is_empty else flt,
+        flt=flt,
         as_of=parse_time(args.as_of, "--as-of"),
         sla_targets_s=tuple(targets),
         sla_attribute=args.sla_attribute,
@@ -182,23 +204,25 @@ def _mine(args: argparse.Namespace) -> int:
     from mining import store
     from mining.run import build_report, mine_log
     from optimization.candidates import compute_and_store
+    from servflow.pipeline import publish_snapshot, snapshot_path_for
 
     options = _options(args)
     progress = (
         None
         if args.quiet or args.json
-        else (
-            lambda message: print(
-                f"servflow: mining {args.log}: {message}", file=sys.stderr, flush=True
-            )
-        )
+        else (lambda message: say(f"servflow: mining {args.log}: {message}", file=sys.stderr))
     )
-    with store.connect(args.db) as con:
+    with store.connect(args.db, create=False) as con:
         run = mine_log(con, args.log, options, progress=progress)
         if progress is not None:
             progress("optimization candidates")
         compute_and_store(con, run.run_id)
         report = build_report(con, args.log, run.run_id)
+    if not args.no_publish:
+        # readers (the dashboard) see the new run in the published read-only snapshot
+        snapshot = publish_snapshot(args.db, snapshot_path_for(args.db))
+        if progress is not None:
+            progress(f"published the snapshot {snapshot}")
     if args.json:
         _print_json(report)
     else:
@@ -231,7 +255,11 @@ def _hours(seconds: float | None) -> str:
 
 def print_summary(report: dict[str, Any], *, db_path: Path | None = None, top: int = 5) -> None:
     """A short human-readable summary of a report."""
-    out = sys.stdout.write
+
+    def out(text: str) -> None:
+        # each call writes one line: its own line end stays, everything inside is escaped
+        say(text.removesuffix("\n"))
+
     out(
         f"Log {report['log']} (run {report['run_id']}): {report['cases']:,} cases, "
         f"{report['events']:,} events, as of {report['as_of']}"

@@ -10,11 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alert_servers import SmtpServer, WebhookServer
+from alerts_support import T1, T7, SmtpServer, WebhookServer, at, load_export
 
 from mining import store
 from mining.errors import InputError
-from mining.ingest import IngestOptions, ingest_file
 from servflow.alerts import (
     alert_config_from_mapping,
     alert_effect,
@@ -162,55 +161,6 @@ def test_bad_configuration_is_rejected_naming_the_key(tmp_path, capsys) -> None:
     assert main(["alerts", "t", "--db", str(db), "--config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err and "recipients.后台.language" in err
-
-
-# --- delivery on a small hand-made log whose waits are known to the minute
-
-HEADER = "ticket_id,activity,timestamp,team\n"
-T1 = "T1<img src=x onerror=alert(1)>"
-T7 = "T7 **紧急** [x](http://e.vil)"
-EVENTS = [  # (ticket, activity, time on 2024-05-DD HH:MM, team, export it first appears in)
-    ("T5", "受理", "07 07:00", "一线客服", 1),
-    ("T5", "派单至后台", "07 08:00", "一线客服", 1),
-    ("T5", "处理", "07 20:00", "后台支撑", 1),  # waited 12 h: 8 h past the 4 h limit
-    ("T5", "归档", "07 21:00", "一线客服", 1),
-    ("T6", "受理", "08 07:00", "一线客服", 1),
-    ("T6", "派单至后台", "08 08:00", "一线客服", 1),
-    ("T6", "处理", "08 18:00", "后台支撑", 1),  # waited 10 h: 6 h past the limit
-    ("T6", "归档", "08 19:00", "一线客服", 1),
-    ("T8", "受理", "08 08:00", "一线客服", 1),
-    ("T8", "派单至后台", "08 09:00", "一线客服", 1),
-    ("T8", "处理", "08 10:00", "后台支撑", 1),  # within the limit
-    ("T8", "归档", "08 11:00", "一线客服", 1),
-    ("T2", "受理", "09 09:00", "一线客服", 1),
-    ("T2", "派单至后台", "09 10:00", "一线客服", 1),  # never moves on
-    (T1, "受理", "10 08:00", "一线客服", 1),
-    (T1, "派单至后台", "10 09:00", "一线客服", 1),
-    (T1, "处理", "10 18:00", "后台支撑", 2),
-    ("T3", "受理", "10 08:00", "一线客服", 1),
-    ("T3", "派单至后台", "10 08:30", "一线客服", 1),
-    ("T3", "处理", "10 09:00", "后台支撑", 1),
-    ("T3", "归档", "10 10:00", "一线客服", 1),  # closed
-    ("T4", "受理", "10 12:00", "一线客服", 1),
-    ("T4", "派单至后台", "10 13:00", "一线客服", 1),
-    ("T4", "处理", "10 21:00", "后台支撑", 2),
-    (T7, "受理", "10 13:30", "一线客服", 1),
-    (T7, "派单至后台", "10 14:00", "一线客服", 1),
-    (T7, "处理", "11 01:00", "后台支撑", 3),
-]
-
-
-def at(day_time: str) -> datetime:
-    return datetime.strptime(f"2024-05-{day_time}", "%Y-%m-%d %H:%M")
-
-
-def load_export(con, folder: Path, upto: int) -> None:
-    path = folder / f"export_{upto}.csv"
-    rows = [
-        f"{t},{a},{at(when).isoformat()},{team}\n" for t, a, when, team, n in EVENTS if n <= upto
-    ]
-    path.write_text(HEADER + "".join(rows), encoding="utf-8")
-    ingest_file(con, path, IngestOptions(log_name="tickets"))
 
 
 def test_delivery_once_per_level_retry_after_failure_drop_moved_on_and_effect(tmp_path) -> None:

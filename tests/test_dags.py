@@ -16,6 +16,7 @@ pytestmark = pytest.mark.airflow
 WRITING_TASKS = {
     "servflow_ingest": {"load_inbox"},
     "servflow_mine": {"mine_logs", "rank_and_export", "publish_snapshot"},
+    "servflow_alerts": {"send_alerts"},
 }
 
 
@@ -27,7 +28,7 @@ def dagbag(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_dagbag_has_no_import_errors_or_warnings(dagbag: dict[str, Any]) -> None:
     assert dagbag["import_errors"] == {}
     assert dagbag["warnings"] == {}  # includes "unknown pool" warnings
-    assert set(dagbag["dags"]) == {"servflow_ingest", "servflow_mine"}
+    assert set(dagbag["dags"]) == {"servflow_alerts", "servflow_ingest", "servflow_mine"}
 
 
 def test_every_dag_has_tags_owner_retries_and_one_run_at_a_time(dagbag: dict[str, Any]) -> None:
@@ -55,3 +56,10 @@ def test_mining_is_scheduled_on_the_asset_the_ingest_dag_updates(dagbag: dict[st
     assert "CronDataIntervalTimetable" in ingest["schedule"]
     # Publishing still runs when ranking is skipped, never after a failure.
     assert mine["tasks"]["publish_snapshot"]["trigger_rule"] == "none_failed"
+
+
+def test_alerts_run_after_each_mining_run_and_daily(dagbag: dict[str, Any]) -> None:
+    mine, alerts = dagbag["dags"]["servflow_mine"], dagbag["dags"]["servflow_alerts"]
+    assert mine["tasks"]["mine_logs"]["outlets"] == ["servflow://mined/"]
+    assert alerts["asset_schedule"] == ["servflow://mined/"]
+    assert "AssetOrTimeSchedule" in alerts["schedule"]

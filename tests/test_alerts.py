@@ -283,3 +283,13 @@ def test_due_as_of_is_judged_on_everything_loaded(tmp_path) -> None:
     report = find_due_alerts(con, "tickets", config, as_of=at("10 15:00") + timedelta(hours=5))
     assert report.tickets() == {"T2"}
     con.close()
+
+
+def test_the_documented_example_configuration_is_valid() -> None:
+    from servflow.alerts import read_alert_config
+
+    config = read_alert_config(Path(__file__).resolve().parents[1] / "docs/alerts.example.toml")
+    assert [r.ticket_type for r in config.rules] == ["投诉", None]
+    assert config.supervisor_for("Field technicians").name == "后台主管"
+    assert config.recipient_for("一线客服").name == "值班组"  # the default recipient
+    assert config.sla is not None and config.sla.target_for("报障") == 48 * H

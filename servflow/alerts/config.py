@@ -3,36 +3,8 @@
 Recipients come only from here (or Airflow connections named here), never from the log: the
 log's team names only pick which configured entry a ticket's digest goes to.
 
-A TOML example (JSON with the same shape works too)::
-
-    escalate_factor = 2.0          # learned rules: escalate at 2 x the reminder threshold
-    learn = true                   # add rules learned from the log to the configured ones
-    default_recipient = "值班组"    # teams without an entry of their own
-    end_activities = ["归档"]       # default: the mining run's, else learned from the log
-    from = "servflow@example.com"  # sender address (default: the SMTP connection's from_email)
-    smtp_conn_id = "servflow_smtp" # the Airflow SMTP connection of the alerts DAG
-
-    [[rules]]
-    activity = "派单至后台"
-    ticket_type = "投诉"            # optional: only tickets of this type
-    remind_after_h = 4
-    escalate_after_h = 12
-    team = "后台支撑"               # optional: the team to remind (default: learned)
-
-    [sla]
-    attribute = "ticket_type"
-    targets_h = { "投诉" = 72, "报障" = 48 }
-    warn_at = 0.8
-
-    [recipients."后台支撑"]
-    email = ["bo@example.com"]
-    webhook = "https://chat.example.com/robot/send?key=..."
-    language = "zh"
-    supervisor = "后台主管"
-
-    [recipients."后台主管"]
-    email = ["bo-lead@example.com"]
-    language = "zh"
+A complete example with every key: `docs/alerts.example.toml` (JSON of the same shape works
+too). Every key is optional; without rules, every rule is learned from the log.
 
 >>> cfg = alert_config_from_mapping({"recipients": {"Back office": {"email": ["a@x.org"]}}})
 >>> cfg.recipient_for("Back office").email, cfg.recipient_for("Field") is None

@@ -293,3 +293,15 @@ def test_the_documented_example_configuration_is_valid() -> None:
     assert config.supervisor_for("Field technicians").name == "后台主管"
     assert config.recipient_for("一线客服").name == "值班组"  # the default recipient
     assert config.sla is not None and config.sla.target_for("报障") == 48 * H
+
+
+def test_an_sla_attribute_the_log_lacks_is_rejected(generated) -> None:
+    db, _, _ = generated
+    config = alert_config_from_mapping(
+        {"sla": {"attribute": "工单类型", "targets_h": {"投诉": 72}}}
+    )
+    with (
+        store.connect(db, read_only=True) as con,
+        pytest.raises(InputError, match="no case attribute '工单类型'"),
+    ):
+        find_due_alerts(con, "telecom", config)

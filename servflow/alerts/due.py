@@ -136,6 +136,20 @@ def find_due_alerts(
     if cap_at_last_event and when > last:
         when = last
     type_attribute = rules.sla.attribute if rules.sla is not None else "ticket_type"
+    typed = (rules.sla is not None and rules.sla.targets_s) or any(
+        r.ticket_type for r in rules.rules
+    )
+    if (
+        typed
+        and not store.run_sql(
+            con, "alerts_has_case_attribute", log_id=log_id, path=json_path(type_attribute)
+        ).fetchall()
+    ):
+        raise InputError(
+            f"Log {log_name!r} has no case attribute {type_attribute!r}, which the alert rules "
+            "use for the ticket type (sla.attribute). Name the attribute that holds the ticket "
+            "type, as `servflow report LOG --json` lists it."
+        )
     waiting = store.run_sql(
         con,
         "alerts_waiting_tickets",

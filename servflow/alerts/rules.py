@@ -202,7 +202,10 @@ def _optimization_rules(con: duckdb.DuckDBPyConnection, run_id: int | None) -> l
         candidates_for_run = importlib.import_module("optimization").candidates_for_run
     except (ImportError, AttributeError):
         return []
-    found = candidates_for_run(con, int(run_id))
+    try:
+        found = candidates_for_run(con, int(run_id))
+    except duckdb.CatalogException:  # a database from before candidates were stored
+        return []
     if found is None:
         return []
     out = []

@@ -48,6 +48,7 @@ __all__ = [
 
 CHANNELS = ("email", "webhook")
 WEBHOOK_MAX_LINES = 30  # chat robots cap a message at a few kilobytes
+EMAIL_MAX_ROWS = 1000  # mail servers cap a message's size; the longest waits come first
 
 _TEXT = {
     "zh": {
@@ -65,7 +66,7 @@ _TEXT = {
         "sla_remind": "SLA 预警",
         "sla_escalate": "SLA 超时",
         "hours": "{h:.1f} 小时",
-        "more": "……另有 {n} 条，详见邮件或 servflow alerts。",
+        "more": "……另有 {n} 条，详见 servflow alerts。",
         "footer": "本提醒由 servflow 根据工单日志自动生成；同一工单同一级别只提醒一次。",
     },
     "en": {
@@ -83,7 +84,7 @@ _TEXT = {
         "sla_remind": "SLA warning",
         "sla_escalate": "SLA overdue",
         "hours": "{h:.1f} h",
-        "more": "... and {n} more: see the e-mail or `servflow alerts`.",
+        "more": "... and {n} more: see `servflow alerts`.",
         "footer": "Sent by servflow from the ticket log; one message per ticket and level.",
     },
 }
@@ -144,24 +145,29 @@ class Digest:
                 )
             )
             + "</tr>"
-            for a in self.alerts
+            for a in self.alerts[:EMAIL_MAX_ROWS]
         )
+        hidden = len(self.alerts) - EMAIL_MAX_ROWS
+        more = f"<p>{e(self._t('more').format(n=hidden))}</p>" if hidden > 0 else ""
         return (
             '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
             f"<p>{e(self._t('intro').format(as_of=self.as_of.isoformat(sep=' ')))}</p>"
             f'<table border="1" cellpadding="4" cellspacing="0"><tr>{head}</tr>{rows}</table>'
-            f"<p>{e(self._t('footer'))}</p></body></html>"
+            f"{more}<p>{e(self._t('footer'))}</p></body></html>"
         )
 
     @property
     def text(self) -> str:
         """Plain-text body (the e-mail's alternative part)."""
         lines = [self._t("intro").format(as_of=self.as_of.isoformat(sep=" ")), ""]
-        for a in self.alerts:
+        for a in self.alerts[:EMAIL_MAX_ROWS]:
             lines.append(
                 f"- {self._level(a)}  {_one_line(a.ticket)}  {_one_line(a.activity)}  "
                 f"{_one_line(a.team or '')}  {self._hours(a.waited_s)} / {self._hours(a.threshold_s)}"
             )
+        hidden = len(self.alerts) - EMAIL_MAX_ROWS
+        if hidden > 0:
+            lines.append(self._t("more").format(n=hidden))
         return "\n".join([*lines, "", self._t("footer")])
 
     @property

@@ -322,6 +322,8 @@ def _plan(
             if tool == "reference":
                 plan.append((reference_step(step), tool, why))
                 continue
+            if not why and tool == "pm4py" and spec.pm4py == "-":
+                why = "pm4py has no equivalent of this step"
             if (
                 not why
                 and tool == "pm4py"

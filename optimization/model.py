@@ -27,6 +27,8 @@ __all__ = [
     "AutomationKind",
     "CandidateOptions",
     "CandidateSet",
+    "Change",
+    "ChangeKind",
     "Criterion",
     "Evidence",
     "RestructuringCandidate",
@@ -46,6 +48,17 @@ RestructuringKind = Literal[
     "parallelism",
     "resequencing",
     "time_limits",
+]
+
+ChangeKind = Literal[
+    "collapse_loop",  # a loop back to the activity: its path is walked once
+    "drop_repeats",  # a self-loop: the activity's direct repetitions disappear
+    "collapse_pingpong",  # X-Y-X(-Y-X...) bouncing between two activities: X once, no bounce
+    "drop_events",  # the activity's events disappear (customer chases, repeat contacts)
+    "automate",  # the step runs by itself right after its predecessor
+    "cap_wait",  # escalate waits after `activities` (to `target`) at `threshold_s`
+    "resume_stalled",  # tickets stalled after `activities` are escalated at `threshold_s`
+    "parallel",  # `activities[0]` and `target` run side by side where one follows the other
 ]
 
 # kind -> (English name, Chinese name): what the dashboard and the exports show.
@@ -83,6 +96,36 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """A change to the process that the what-if replay applies to every case.
+
+    `share` is the part of the matching executions the change reaches (1 = all of them; a
+    self-service shift reaches only some tickets). `threshold_s` is the escalation time of
+    `cap_wait` / `resume_stalled`, and for `automate` the most an automated execution saves
+    (None: all of its wait and service time).
+    """
+
+    kind: ChangeKind
+    activities: tuple[str, ...]
+    threshold_s: float | None = None
+    target: str | None = None
+    share: float = 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(_plain(self))
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> Change:
+        return Change(
+            kind=data["kind"],
+            activities=tuple(data["activities"]),
+            threshold_s=data.get("threshold_s"),
+            target=data.get("target"),
+            share=float(data.get("share", 1.0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Criterion:
     """One scoring criterion of an automation candidate, shown with its raw value.
 
@@ -113,6 +156,15 @@ class Evidence:
         return dict(_plain(self))
 
 
+def _span(seconds: float) -> str:
+    """A rule's time as people state it: days from three days on, else hours or minutes."""
+    if seconds >= 3 * 86400:
+        return f"{seconds / 86400:.0f} d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 60:.0f} min"
+
+
 @dataclass(frozen=True, slots=True)
 class TimeLimitRule:
     """A time-limit / reminder / escalation rule (时限、提醒、升级、催促) learned from normal waits.
@@ -135,9 +187,8 @@ class TimeLimitRule:
         target = self.expected_activity or "any next step"
         team = self.remind_team or "the team holding the ticket"
         return (
-            f"after {self.after_activity}, if no {target} within "
-            f"{self.remind_after_s / 3600:.0f} h, remind {team}; escalate at "
-            f"{self.escalate_after_s / 3600:.0f} h"
+            f"after {self.after_activity}, if no {target} within {_span(self.remind_after_s)}, "
+            f"remind {team}; escalate at {_span(self.escalate_after_s)}"
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -163,6 +214,7 @@ class AutomationCandidate:
     criteria: tuple[Criterion, ...]
     rationale: str
     rule: TimeLimitRule | None = None
+    change: Change | None = None  # what the what-if replays
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(_plain(self))
@@ -199,6 +251,7 @@ class RestructuringCandidate:
     evidence: tuple[Evidence, ...]
     rationale: str
     case_ids: tuple[str, ...] = ()
+    change: Change | None = None  # what the what-if replays; None: no replayable change
 
     @property
     def heuristic(self) -> str:

@@ -181,6 +181,7 @@ def _options(args: argparse.Namespace) -> Any:
 def _mine(args: argparse.Namespace) -> int:
     from mining import store
     from mining.run import build_report, mine_log
+    from optimization.candidates import compute_and_store
 
     options = _options(args)
     progress = (
@@ -194,6 +195,9 @@ def _mine(args: argparse.Namespace) -> int:
     )
     with store.connect(args.db) as con:
         run = mine_log(con, args.log, options, progress=progress)
+        if progress is not None:
+            progress("optimization candidates")
+        compute_and_store(con, run.run_id)
         report = build_report(con, args.log, run.run_id)
     if args.json:
         _print_json(report)

@@ -16,6 +16,7 @@ def run(db_path: str | os.PathLike[str] | None = None) -> int:
     from mining.ingest import IngestOptions, ingest_file
     from mining.kpis import KpiColumns
     from mining.run import MiningOptions, build_report, mine_log
+    from optimization.candidates import compute_and_store
     from servflow.cli_mining import print_summary
 
     db = Path(db_path) if db_path is not None else store.default_db_path()
@@ -46,6 +47,7 @@ def run(db_path: str | os.PathLike[str] | None = None) -> int:
                     f"(`servflow quality {name} --db {db}` for the report)"
                 )
             mined = mine_log(con, name, options)
+            compute_and_store(con, mined.run_id)
             print_summary(build_report(con, name, mined.run_id), db_path=db)
             print()
     print(

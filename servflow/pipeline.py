@@ -18,8 +18,9 @@ from mining.ingest import IngestOptions, LoadResult, ingest_file
 
 if TYPE_CHECKING:
     from mining.run import MiningOptions, MiningRun
+    from optimization.model import CandidateOptions, CandidateSet
 
-__all__ = ["ingest_paths", "mine", "publish_snapshot"]
+__all__ = ["ingest_paths", "mine", "publish_snapshot", "rank_candidates"]
 
 
 def ingest_paths(
@@ -55,16 +56,43 @@ def mine(
     options: MiningOptions | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> MiningRun:
-    """Mine `log_name` and store the results as a new mining run (see `mining.run`)."""
+    """Mine `log_name` and store the results as a new mining run (see `mining.run`), with its
+    automation and restructuring candidates (see `optimization.candidates`)."""
     from dataclasses import replace
 
     from mining.run import MiningOptions, mine_log
+    from optimization.candidates import compute_and_store
 
     options = options or MiningOptions()
     if as_of is not None:
         options = replace(options, as_of=as_of)
     with store.connect(db_path) as con:
-        return mine_log(con, log_name, options, progress=progress)
+        run = mine_log(con, log_name, options, progress=progress)
+        if progress is not None:
+            progress("optimization candidates")
+        compute_and_store(con, run.run_id)
+        return run
+
+
+def rank_candidates(
+    db_path: str | os.PathLike[str] | None,
+    log_name: str,
+    *,
+    run_id: int | str | None = None,
+    options: CandidateOptions | None = None,
+) -> CandidateSet:
+    """Rank (again) and store the candidates of a mining run of `log_name` (default: newest)."""
+    from mining.errors import InputError
+    from mining.run import latest_run_id
+    from optimization.candidates import compute_and_store
+
+    with store.connect(db_path) as con:
+        chosen = int(run_id) if run_id is not None else latest_run_id(con, log_name)
+        if chosen is None:
+            raise InputError(
+                f"Log {log_name!r} has not been mined yet: run `servflow mine {log_name}` first."
+            )
+        return compute_and_store(con, chosen, options)
 
 
 def publish_snapshot(

@@ -85,3 +85,32 @@ def telecom(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., tuple[Pat
         return folder / f"{name}.duckdb", truth
 
     return load
+
+
+@pytest.fixture(scope="session")
+def mined_telecom(
+    telecom: Callable[..., tuple[Path, dict]], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., tuple[Path, dict, int]]:
+    """mined_telecom(seed, tickets, switch_off=None) -> (a copy of the telecom database, mined
+    without conformance and with its candidates stored, truth, run id)."""
+    import shutil
+
+    done: dict[tuple[int, int, str | None], tuple[Path, dict, int]] = {}
+
+    def load(seed: int, tickets: int, switch_off: str | None = None) -> tuple[Path, dict, int]:
+        from mining import store
+        from mining.run import MiningOptions, mine_log
+        from optimization.candidates import compute_and_store
+
+        key = (seed, tickets, switch_off)
+        if key not in done:
+            source, truth = telecom(seed, tickets, switch_off)
+            db = tmp_path_factory.mktemp("mined") / source.name
+            shutil.copy(source, db)
+            with store.connect(db) as con:
+                run = mine_log(con, "telecom", MiningOptions(conformance=False))
+                compute_and_store(con, run.run_id)
+            done[key] = (db, truth, run.run_id)
+        return done[key]
+
+    return load

@@ -114,6 +114,53 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     raw        JSON              -- the row's mapped values as read
 );
 
+-- Optimization candidates of a mining run (optimization/candidates.py), one set per run_id.
+CREATE TABLE IF NOT EXISTS candidate_sets (
+    run_id     INTEGER PRIMARY KEY,   -- the mining run (mining_runs.run_id)
+    log_name   VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    weights    JSON NOT NULL,         -- criterion weights used for the automation score
+    options    JSON NOT NULL,         -- system resources, automated activities, attributes ...
+    duration_s DOUBLE NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS automation_candidates (
+    run_id                INTEGER NOT NULL,
+    rank                  INTEGER NOT NULL,  -- 1 = best
+    id                    VARCHAR NOT NULL,  -- A01, A02 ... within the run
+    activity              VARCHAR NOT NULL,
+    score                 DOUBLE NOT NULL,   -- weighted mean of the criterion scores (0..1)
+    kind                  VARCHAR NOT NULL,  -- system_integration | time_limit_rule | self_service
+    executions_per_month  DOUBLE NOT NULL,
+    median_duration_s     DOUBLE,
+    hours_saved_per_month DOUBLE NOT NULL,
+    lead_time_change_s    DOUBLE NOT NULL,   -- mean change per case in the replay (negative = shorter)
+    criteria              JSON NOT NULL,     -- [{name, value, unit, score, weight, definition}]
+    rationale             VARCHAR NOT NULL,
+    rule                  JSON,              -- the time-limit rule, for time_limit_rule
+    change                JSON               -- what the what-if replays
+);
+
+CREATE TABLE IF NOT EXISTS restructuring_candidates (
+    run_id             INTEGER NOT NULL,
+    rank               INTEGER NOT NULL,
+    id                 VARCHAR NOT NULL,     -- R01, R02 ... within the run
+    kind               VARCHAR NOT NULL,     -- redesign heuristic (Reijers & Limam Mansar 2005)
+    activities         VARCHAR[] NOT NULL,
+    cases              BIGINT NOT NULL,      -- cases behind the candidate
+    score              DOUBLE NOT NULL,      -- share of the mean lead time saved in the replay
+    lead_time_change_s DOUBLE NOT NULL,
+    evidence           JSON NOT NULL,        -- [{name, value, unit}]
+    rationale          VARCHAR NOT NULL,
+    case_ids           VARCHAR[] NOT NULL,   -- the first 1000 of those cases
+    change             JSON
+);
+
+CREATE TABLE IF NOT EXISTS already_automated (
+    run_id   INTEGER NOT NULL,
+    rank     INTEGER NOT NULL,
+    activity VARCHAR NOT NULL,
+    reason   VARCHAR NOT NULL
 -- Every delivery attempt of an alert (servflow.alerts): one row per ticket, rule, level, channel
 -- and recipient and attempt. An alert counts as delivered only with outcome 'sent'; 'failed'
 -- attempts are retried by the next run while the ticket still waits; 'dropped' marks a failed

@@ -1,0 +1,530 @@
+"""The stored cases of a mining run as arrays, and their replay with a change applied.
+
+`load_cases` reads the events of a run's cases once (the run's own filter applies); a `Change`
+(collapse a loop, drop a step's events, automate a step, cap a wait with an escalation rule,
+resume stalled tickets by escalation, run two steps in parallel) is replayed on every case by
+`replay`, which gives per-case lead time and work before and after.
+
+Lead time of a case is the time from its first to its last event; a case the run found stalled
+is still open, so its lead time runs to the run's as-of time. A change that removes waiting from
+a case moves all of its later events earlier by the time saved (the waits and service times of
+the other steps stay as observed). Work is the service time of events with a start timestamp.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from importlib import resources
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from mining.errors import InputError
+from mining.filters import LogFilter, apply_filter
+from optimization.model import Change
+
+__all__ = [
+    "CaseLog",
+    "Change",
+    "Replay",
+    "load_cases",
+    "replay",
+    "run_query",
+]
+
+
+def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> Any:
+    """Run `optimization/sql/<name>.sql` (one statement) with named `$parameters`."""
+    text = resources.files("optimization").joinpath("sql", f"{name}.sql").read_text("utf-8")
+    used = {k: v for k, v in params.items() if f"${k}" in text}
+    return con.execute(text, used or None)
+
+
+@dataclass(frozen=True, eq=False)
+class CaseLog:
+    """The events of a run's cases as arrays in case order (one entry per event)."""
+
+    run_id: int
+    log_id: int
+    log_name: str
+    as_of_s: float
+    activity_names: dict[int, str]
+    team_names: dict[int, str]
+    resource_names: dict[int, str]
+    case: np.ndarray  # case index 0..cases-1 of each event
+    act: np.ndarray
+    ts: np.ndarray
+    start: np.ndarray  # NaN where the event has no start timestamp
+    resource: np.ndarray
+    team: np.ndarray
+    case_ids: tuple[str, ...]
+    stalled: np.ndarray  # per case
+    attributes: dict[str, np.ndarray] = field(default_factory=dict)  # per case value code, -1
+    attribute_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # code -> text
+    # derived
+    first: np.ndarray = field(init=False)  # index of each case's first event
+    last: np.ndarray = field(init=False)
+    prev_act: np.ndarray = field(init=False)  # -1 at a case's first event
+    next_act: np.ndarray = field(init=False)  # -1 at a case's last event
+    segment: np.ndarray = field(init=False)  # ts - previous event's ts (0 for the first)
+    service: np.ndarray = field(init=False)  # ts - start, NaN without a start
+    wait_before: np.ndarray = field(init=False)  # (start or ts) - previous ts, NaN for the first
+
+    def __post_init__(self) -> None:
+        n = len(self.act)
+        cases = len(self.case_ids)
+        boundary = np.ones(n, dtype=bool)
+        if n:
+            boundary[1:] = self.case[1:] != self.case[:-1]
+        first = np.flatnonzero(boundary)
+        last = np.append(first[1:] - 1, n - 1) if n else first
+        if len(first) != cases:
+            raise InputError(
+                f"Log {self.log_name!r} changed since mining run {self.run_id} "
+                f"({len(first)} cases with events, {cases} stored): mine it again."
+            )
+        prev_act = np.full(n, -1, dtype=np.int64)
+        next_act = np.full(n, -1, dtype=np.int64)
+        segment = np.zeros(n)
+        if n > 1:
+            prev_act[1:] = self.act[:-1]
+            next_act[:-1] = self.act[1:]
+            segment[1:] = self.ts[1:] - self.ts[:-1]
+        prev_act[first] = -1
+        next_act[last] = -1
+        segment[first] = 0.0
+        segment = np.maximum(segment, 0.0)
+        service = np.maximum(self.ts - self.start, 0.0)
+        begin = np.where(np.isnan(self.start), self.ts, self.start)
+        wait = np.full(n, np.nan)
+        if n > 1:
+            wait[1:] = begin[1:] - self.ts[:-1]
+        wait[first] = np.nan
+        wait = np.where(np.isnan(wait), np.nan, np.maximum(wait, 0.0))
+        for name, value in (
+            ("first", first),
+            ("last", last),
+            ("prev_act", prev_act),
+            ("next_act", next_act),
+            ("segment", segment),
+            ("service", service),
+            ("wait_before", wait),
+        ):
+            object.__setattr__(self, name, value)
+
+    @property
+    def cases(self) -> int:
+        return len(self.case_ids)
+
+    @property
+    def has_start(self) -> bool:
+        return bool(np.isfinite(self.start).any())
+
+    def activity_id(self, name: str) -> int:
+        for key, value in self.activity_names.items():
+            if value == name:
+                return key
+        known = ", ".join(sorted(self.activity_names.values())[:20])
+        raise InputError(f"No activity {name!r} in log {self.log_name!r} (activities: {known}).")
+
+    def lead_times(self) -> np.ndarray:
+        """Per case: last minus first event, or as-of minus first event while stalled."""
+        return self._lead_times.copy()
+
+    def work(self) -> np.ndarray:
+        """Per case: the service time of its events with a start timestamp (seconds)."""
+        return self._work.copy()
+
+    @cached_property
+    def _lead_times(self) -> np.ndarray:
+        end = np.where(self.stalled, self.as_of_s, self.ts[self.last])
+        return np.maximum(end - self.ts[self.first], 0.0)
+
+    @cached_property
+    def _work(self) -> np.ndarray:
+        return np.bincount(self.case, weights=self.service_or_zero, minlength=self.cases)
+
+    @cached_property
+    def service_or_zero(self) -> np.ndarray:
+        """Service time per event, 0 where the event has no start timestamp."""
+        return np.nan_to_num(self.service)
+
+    @cached_property
+    def wait_or_zero(self) -> np.ndarray:
+        """Waiting time before each event, 0 for a case's first event."""
+        return np.nan_to_num(self.wait_before)
+
+    @cached_property
+    def service_cumsum(self) -> np.ndarray:
+        return np.cumsum(self.service_or_zero)
+
+    def months(self) -> float:
+        """The time the log spans, in months of 30.44 days (at least one day)."""
+        if not len(self.ts):
+            return 1.0
+        span = float(self.ts.max() - self.ts.min())
+        return max(span, 86400.0) / (30.44 * 86400)
+
+
+def _run_filter(raw: str | None) -> LogFilter | None:
+    data = json.loads(raw or "{}")
+    if not data:
+        return None
+    for key in ("start", "end"):
+        if data.get(key):
+            data[key] = datetime.fromisoformat(str(data[key]))
+    data["case_attributes"] = tuple(
+        (attribute, tuple(values)) for attribute, values in data.get("case_attributes") or ()
+    )
+    for key in ("activities", "exclude_activities"):
+        if data.get(key) is not None:
+            data[key] = tuple(data[key])
+    return LogFilter(**data)
+
+
+def run_row(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, Any]:
+    """The `mining_runs` row of `run_id`; `InputError` if there is none."""
+    cursor = con.execute("SELECT * FROM mining_runs WHERE run_id = ?", [run_id])
+    names = [d[0] for d in cursor.description or []]
+    rows = cursor.fetchall()
+    if not rows:
+        raise InputError(f"There is no mining run {run_id} in this database.")
+    return dict(zip(names, rows[0], strict=True))
+
+
+def load_cases(
+    con: duckdb.DuckDBPyConnection, run_id: int, *, max_values: int = 50, attributes: bool = True
+) -> CaseLog:
+    """The events of the cases mining run `run_id` analysed (under its filter); `attributes`:
+    also the case attributes with at most `max_values` values (for ranking, not for replay)."""
+    run = run_row(con, run_id)
+    log_id = int(run["log_id"])
+    apply_filter(con, log_id, _run_filter(run["filter"]))
+    events = run_query(con, "opt_events").fetchnumpy()
+    cases = run_query(con, "opt_cases", run_id=run_id).fetchall()
+    lookup = case_no_to_index(cases)
+    case = lookup[np.asarray(events["case_no"], dtype=np.int64)]
+    codes, attribute_values = _attributes(con, max_values, lookup) if attributes else ({}, {})
+
+    def names(table: str, key: str) -> dict[int, str]:
+        rows = con.execute(f"SELECT {key}, name FROM {table} WHERE log_id = ?", [log_id])
+        return {int(k): str(v) for k, v in rows.fetchall()}
+
+    as_of = run["as_of"]
+    ts = np.asarray(events["ts_s"], dtype=np.float64)
+    start = events["start_s"]
+    start_arr = np.ma.filled(np.ma.asarray(start, dtype=np.float64), np.nan)
+    as_of_s = (
+        (as_of - datetime(1970, 1, 1)).total_seconds()
+        if as_of is not None
+        else float(ts.max() if len(ts) else 0.0)
+    )
+    return CaseLog(
+        run_id=run_id,
+        log_id=log_id,
+        log_name=str(run["log_name"]),
+        as_of_s=as_of_s,
+        activity_names=names("activities", "activity_id"),
+        team_names=names("teams", "team_id"),
+        resource_names=names("resources", "resource_id"),
+        case=case,
+        act=np.asarray(events["activity_id"], dtype=np.int64),
+        ts=ts,
+        start=start_arr,
+        resource=np.asarray(events["resource_id"], dtype=np.int64),
+        team=np.asarray(events["team_id"], dtype=np.int64),
+        case_ids=tuple(str(cid) for _no, cid, _s in cases),
+        stalled=np.array([bool(s) for _no, _cid, s in cases], dtype=bool),
+        attributes=codes,
+        attribute_values=attribute_values,
+    )
+
+
+def case_no_to_index(cases: list[tuple[Any, ...]]) -> np.ndarray:
+    """Lookup array: case number -> position in `cases` (-1: not a selected case)."""
+    if not cases:
+        return np.zeros(0, dtype=np.int64)
+    numbers = np.array([int(row[0]) for row in cases], dtype=np.int64)
+    lookup = np.full(int(numbers.max()) + 1, -1, dtype=np.int64)
+    lookup[numbers] = np.arange(len(numbers))
+    return lookup
+
+
+def _attributes(
+    con: duckdb.DuckDBPyConnection, max_values: int, lookup: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, tuple[str, ...]]]:
+    """Per attribute: the value code of every case (-1: missing) and the values' texts."""
+    data = run_query(con, "opt_case_attributes", max_values=max_values).fetchnumpy()
+    cases = len(lookup) and int((lookup >= 0).sum())
+    codes: dict[str, np.ndarray] = {}
+    values: dict[str, tuple[str, ...]] = {}
+    if not len(data["attribute"]):
+        return codes, values
+    attribute = np.asarray(data["attribute"], dtype=object)
+    case_no = np.asarray(data["case_no"], dtype=np.int64)
+    code = np.asarray(data["code"], dtype=np.int64)
+    text = np.asarray(data["value"], dtype=object)
+    bounds = np.flatnonzero(attribute[1:] != attribute[:-1]) + 1
+    for lo, hi in zip(
+        np.concatenate(([0], bounds)).tolist(),
+        np.concatenate((bounds, [len(attribute)])).tolist(),
+        strict=True,
+    ):
+        column = np.full(cases, -1, dtype=np.int64)
+        at = lookup[case_no[lo:hi]]
+        ok = at >= 0
+        column[at[ok]] = code[lo:hi][ok]
+        names = [""] * (int(code[lo:hi].max()) + 1)
+        for c, t in zip(code[lo:hi].tolist(), text[lo:hi].tolist(), strict=True):
+            names[c] = str(t)
+        codes[str(attribute[lo])] = column
+        values[str(attribute[lo])] = tuple(names)
+    return codes, values
+
+
+@dataclass(frozen=True, eq=False)
+class Replay:
+    """Per-case figures before and after a change (arrays over the cases, seconds)."""
+
+    lead_before: np.ndarray
+    lead_after: np.ndarray
+    work_before: np.ndarray
+    work_after: np.ndarray
+    stalled_before: np.ndarray
+    stalled_after: np.ndarray
+    changed: np.ndarray  # cases the change touched
+    resumed_from: np.ndarray  # per resumed case: the donor case used, -1 elsewhere
+
+    @property
+    def mean_change_s(self) -> float:
+        if not len(self.lead_before):
+            return 0.0
+        return float(self.lead_after.mean() - self.lead_before.mean())
+
+
+def _cases_of(log: CaseLog, mask: np.ndarray) -> np.ndarray:
+    out = np.zeros(log.cases, dtype=bool)
+    out[log.case[mask]] = True
+    return out
+
+
+def _span_mask(log: CaseLog, activity: int) -> np.ndarray:
+    """Events after a case's first `activity` up to and including its last `activity`."""
+    hit = log.act == activity
+    n = len(log.act)
+    idx = np.arange(n)
+    first_hit = np.full(log.cases, n, dtype=np.int64)
+    last_hit = np.full(log.cases, -1, dtype=np.int64)
+    np.minimum.at(first_hit, log.case[hit], idx[hit])
+    np.maximum.at(last_hit, log.case[hit], idx[hit])
+    return (idx > first_hit[log.case]) & (idx <= last_hit[log.case])
+
+
+def _pingpong_mask(log: CaseLog, x: int, y: int) -> np.ndarray:
+    """Events to drop so that each X-Y-X(-Y-X ...) bouncing run keeps only its first event.
+
+    A run is a stretch of consecutive events of one case alternating between X and Y (at least
+    three); its events after the first, up to the run's last event of the activity it started
+    with, go (X-Y-X-Y-Z keeps X, Y, Z: the last Y was the hand-over onwards).
+    """
+    n = len(log.act)
+    out = np.zeros(n, dtype=bool)
+    if n < 3:
+        return out
+    a, b, c = log.act[:-2], log.act[1:-1], log.act[2:]
+    pair = ((a == x) & (b == y)) | ((a == y) & (b == x))
+    third = (log.case[:-2] == log.case[2:]) & (a == c) & pair
+    member = np.zeros(n, dtype=bool)
+    for shift in range(3):
+        member[shift : n - 2 + shift] |= third
+    idx = np.flatnonzero(member)
+    if not len(idx):
+        return out
+    # contiguous member stretches within one case are runs
+    breaks = (np.diff(idx) != 1) | (log.case[idx[1:]] != log.case[idx[:-1]])
+    starts = np.concatenate(([0], np.flatnonzero(breaks) + 1))
+    ends = np.concatenate((starts[1:], [len(idx)]))
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        events = idx[s:e]
+        first_act = log.act[events[0]]
+        same = events[log.act[events] == first_act]
+        last = int(same[-1])
+        out[events[0] + 1 : last + 1] = True
+    return out
+
+
+def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Replay:
+    """Apply `changes` to every case; donors for resumed tickets are drawn with `seed`."""
+    rng = np.random.default_rng(seed)
+    n = len(log.act)
+    saving = np.zeros(n)  # seconds by which each event's completion moves earlier
+    removed = np.zeros(n, dtype=bool)
+    work_removed = np.zeros(n)
+    lead_before = log.lead_times()
+    work_before = log.work()
+    stalled_after = log.stalled.copy()
+    extra_lead = np.zeros(log.cases)
+    extra_work = np.zeros(log.cases)
+    resumed_from = np.full(log.cases, -1, dtype=np.int64)
+    changed = np.zeros(log.cases, dtype=bool)
+    service = log.service_or_zero
+
+    for change in changes:
+        ids = [log.activity_id(a) for a in change.activities]
+        reached = (
+            np.ones(log.cases, dtype=bool)
+            if change.share >= 1.0
+            else rng.random(log.cases) < change.share
+        )[log.case]
+        if change.kind == "collapse_loop":
+            for a in ids:
+                span = _span_mask(log, a) & ~removed
+                removed |= span
+                saving += np.where(span, log.segment, 0.0)
+                work_removed += np.where(span, service, 0.0)
+                changed |= _cases_of(log, span)
+        elif change.kind == "drop_repeats":
+            hit = np.isin(log.act, ids) & (log.prev_act == log.act) & ~removed
+            removed |= hit
+            saving += np.where(hit, log.segment, 0.0)
+            work_removed += np.where(hit, service, 0.0)
+            changed |= _cases_of(log, hit)
+        elif change.kind == "collapse_pingpong":
+            hit = _pingpong_mask(log, ids[0], ids[-1]) & ~removed
+            removed |= hit
+            saving += np.where(hit, log.segment, 0.0)
+            work_removed += np.where(hit, service, 0.0)
+            changed |= _cases_of(log, hit)
+        elif change.kind == "drop_events":
+            hit = np.isin(log.act, ids) & ~removed
+            hit[log.first] = False  # a case's opening event sets its start: kept
+            removed |= hit
+            saving += np.where(hit, log.segment, 0.0)
+            work_removed += np.where(hit, service, 0.0)
+            changed |= _cases_of(log, hit)
+        elif change.kind == "automate":
+            hit = np.isin(log.act, ids) & ~removed & reached
+            most = np.inf if change.threshold_s is None else float(change.threshold_s)
+            saving += np.where(hit, np.minimum(log.segment, most), 0.0)
+            work_removed += np.where(hit, service, 0.0)
+            changed |= _cases_of(log, hit)
+        elif change.kind == "cap_wait":
+            cap = float(change.threshold_s or 0.0)
+            hit = np.isin(log.prev_act, ids) & ~removed
+            if change.target is not None:
+                hit &= log.act == log.activity_id(change.target)
+            wait = log.wait_or_zero
+            over = hit & (wait > cap)
+            saving += np.where(over, wait - cap, 0.0)
+            changed |= _cases_of(log, over)
+        elif change.kind == "parallel":
+            a, b = ids[0], log.activity_id(change.target or change.activities[-1])
+            pair = ((log.prev_act == a) & (log.act == b)) | ((log.prev_act == b) & (log.act == a))
+            pair &= ~removed
+            prev = np.flatnonzero(pair) - 1
+            second = np.flatnonzero(pair)
+            gain = np.minimum(log.segment[prev], log.segment[second])
+            saving[second] += gain
+            changed |= _cases_of(log, pair)
+        if change.kind in ("resume_stalled", "cap_wait"):
+            if change.kind == "cap_wait" and change.target is not None:
+                continue
+            resumed, donors, lead_add, work_add = _resume(
+                log, ids, float(change.threshold_s or 0.0), stalled_after, rng
+            )
+            stalled_after &= ~resumed
+            resumed_from[resumed] = donors
+            extra_lead[resumed] = lead_add
+            extra_work[resumed] = work_add
+            changed |= resumed
+
+    per_case_saving = np.bincount(log.case, weights=saving, minlength=log.cases)
+    per_case_work = np.bincount(log.case, weights=work_removed, minlength=log.cases)
+    lead_after = lead_before.copy()
+    open_now = log.stalled & stalled_after  # still open: their age does not change
+    closed = ~log.stalled
+    lead_after[closed] = np.maximum(lead_before[closed] - per_case_saving[closed], 0.0)
+    resumed = log.stalled & ~stalled_after
+    own = log.ts[log.last] - log.ts[log.first]
+    own_after = np.maximum(own - per_case_saving, 0.0)
+    lead_after[resumed] = own_after[resumed] + extra_lead[resumed]
+    lead_after[open_now] = lead_before[open_now]
+    work_after = np.maximum(work_before - per_case_work, 0.0) + extra_work
+    return Replay(
+        lead_before=lead_before,
+        lead_after=lead_after,
+        work_before=work_before,
+        work_after=work_after,
+        stalled_before=log.stalled.copy(),
+        stalled_after=stalled_after,
+        changed=changed,
+        resumed_from=resumed_from,
+    )
+
+
+def _resume(
+    log: CaseLog,
+    activities: list[int],
+    threshold_s: float,
+    still_stalled: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Stalled cases whose last event is one of `activities`, escalated `threshold_s` after it.
+
+    Each continues like a donor: a closed case that went through the same activity (its last
+    occurrence), drawn at random; the resumed case's next step starts at the escalation (or
+    at the donor's own wait, if longer) and the rest of the donor's path follows with its times.
+    """
+    last_act = log.act[log.last]
+    resumed = still_stalled & np.isin(last_act, activities)
+    if not resumed.any():
+        empty = np.zeros(0)
+        return resumed, np.zeros(0, dtype=np.int64), empty, empty
+    n = len(log.act)
+    idx = np.arange(n)
+    closed_event = ~log.stalled[log.case]
+    lead_add = np.zeros(int(resumed.sum()))
+    work_add = np.zeros(int(resumed.sum()))
+    donors_used = np.full(int(resumed.sum()), -1, dtype=np.int64)
+    targets = np.flatnonzero(resumed)
+    cum_service = log.service_cumsum
+    for a in set(int(x) for x in last_act[resumed]):
+        hit = (log.act == a) & closed_event & (idx != log.last[log.case])
+        last_hit = np.full(log.cases, -1, dtype=np.int64)
+        np.maximum.at(last_hit, log.case[hit], idx[hit])
+        donor_cases = np.flatnonzero(last_hit >= 0)
+        mine = np.flatnonzero(last_act[targets] == a)
+        if not len(donor_cases):
+            continue
+        picks = donor_cases[rng.integers(0, len(donor_cases), len(mine))]
+        at = last_hit[picks]
+        end = log.last[picks]
+        rest = log.ts[end] - log.ts[at]
+        next_wait = log.ts[at + 1] - log.ts[at]
+        # the next step happens at the escalation at the latest: the donor's wait beyond
+        # the threshold is cut
+        lead_add[mine] = rest - np.maximum(next_wait - threshold_s, 0.0)
+        work_add[mine] = cum_service[end] - cum_service[at]
+        donors_used[mine] = picks
+    ok = donors_used >= 0
+    out = np.zeros(log.cases, dtype=bool)
+    out[targets[ok]] = True
+    return out, donors_used[ok], lead_add[ok], work_add[ok]
+
+
+def bootstrap_stats(
+    values_by_case: np.ndarray, *, rounds: int, rng: np.random.Generator
+) -> np.ndarray:
+    """(rounds, 3) array of mean, median and P90 of `values_by_case` resampled over cases."""
+    n = len(values_by_case)
+    out = np.zeros((rounds, 3))
+    if n == 0:
+        return out
+    for r in range(rounds):
+        sample = values_by_case[rng.integers(0, n, n)]
+        out[r] = (sample.mean(), *np.quantile(sample, [0.5, 0.9]))
+    return out

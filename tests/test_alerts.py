@@ -142,7 +142,34 @@ def test_mining_run_thresholds_are_used_and_the_cli_lists_them(generated, tmp_pa
         assert rules[activity]["source"].startswith(f"breakpoints run {run.run_id}")
     assert "归档" not in rules  # an end activity never alerts
     tickets = {a["ticket"] for team in data["teams"] for a in team["alerts"]}
-    assert tickets == {t for b in truth["breakpoints"] for t in b["case_ids"]}
+    injected = {t for b in truth["breakpoints"] for t in b["case_ids"]}
+    assert tickets == injected
+
+    # once the optimization step stored time-limit rules with the run, they take over
+    from optimization.candidates import compute_and_store
+
+    with store.connect(copy) as con:
+        limits = {
+            c.rule.after_activity: c.rule
+            for c in compute_and_store(con, run.run_id).automation
+            if c.rule is not None
+        }
+        report = find_due_alerts(con, "telecom")
+    assert {"派单至后台", "结单"} <= set(limits)
+    for rule in report.rules.rules:
+        if rule.activity in limits:
+            limit = limits[rule.activity]
+            assert rule.source.startswith(f"optimization run {run.run_id}")
+            assert (rule.remind_after_s, rule.escalate_after_s, rule.team) == (
+                limit.remind_after_s,
+                limit.escalate_after_s,
+                limit.remind_team,
+            )
+    assert report.tickets("remind") == injected
+    for alert in report.alerts:
+        limit = limits[alert.activity]
+        expected = limit.remind_after_s if alert.level == "remind" else limit.escalate_after_s
+        assert alert.threshold_s == expected
 
 
 def test_bad_configuration_is_rejected_naming_the_key(tmp_path, capsys) -> None:

@@ -161,6 +161,8 @@ CREATE TABLE IF NOT EXISTS already_automated (
     rank     INTEGER NOT NULL,
     activity VARCHAR NOT NULL,
     reason   VARCHAR NOT NULL
+);
+
 -- Every delivery attempt of an alert (servflow.alerts): one row per ticket, rule, level, channel
 -- and recipient and attempt. An alert counts as delivered only with outcome 'sent'; 'failed'
 -- attempts are retried by the next run while the ticket still waits; 'dropped' marks a failed

@@ -271,7 +271,7 @@ def test_delivery_once_per_level_retry_after_failure_drop_moved_on_and_effect(tm
         _, fourth = run("10 22:00")
         assert (fourth.sent, fourth.failed, fourth.dropped) == (1, 0, 1)
         [retry] = hook.posts[1:]
-        assert "T7 \\*\\*紧急\\*\\* \\[x\\]\\(http://e\\.vil\\)" in retry["markdown"]["content"]
+        assert "T7 \\*\\*紧急\\*\\* \\[x\\]\\(http://e.vil\\)" in retry["markdown"]["content"]
         assert "T4" not in retry["markdown"]["content"]
         assert len(smtp.mails) == 3
         outcomes = dict(

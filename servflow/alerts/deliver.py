@@ -172,23 +172,28 @@ class Digest:
 
     @property
     def markdown(self) -> str:
-        """The chat message: every label from the log markdown-escaped, at most
-        `WEBHOOK_MAX_LINES` tickets."""
+        """The chat message, at most `WEBHOOK_MAX_LINES` alerts: labels from the log (and the log
+        name) markdown-escaped, servflow's own text as it is."""
         m = escape_markdown
+        tickets = {a.ticket for a in self.alerts}
+        reminders = sum(a.level == "remind" for a in self.alerts)
+        title = self._t("subject").format(
+            log=m(self.log_name), n=len(tickets), r=reminders, e=len(self.alerts) - reminders
+        )
         lines = [
-            f"### {m(self.subject)}",
-            f"> {m(self._t('intro').format(as_of=self.as_of.isoformat(sep=' ')))}",
+            f"### {title}",
+            f"> {self._t('intro').format(as_of=self.as_of.isoformat(sep=' '))}",
             "",
         ]
         for a in self.alerts[:WEBHOOK_MAX_LINES]:
             lines.append(
-                f"- **{m(self._level(a))}** {m(a.ticket)} · {m(a.activity)} · {m(a.team or '')} · "
-                f"{m(self._t('waited'))} {m(self._hours(a.waited_s))} "
-                f"({m(self._t('limit'))} {m(self._hours(a.threshold_s))})"
+                f"- **{self._level(a)}** {m(a.ticket)} · {m(a.activity)} · {m(a.team or '')} · "
+                f"{self._t('waited')} {self._hours(a.waited_s)} "
+                f"({self._t('limit')} {self._hours(a.threshold_s)})"
             )
         hidden = len(self.alerts) - WEBHOOK_MAX_LINES
         if hidden > 0:
-            lines.append(m(self._t("more").format(n=hidden)))
+            lines.append(self._t("more").format(n=hidden))
         return "\n".join(lines)
 
     @property
@@ -405,7 +410,8 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~>")
+# Labels appear mid-line, after servflow's own text: only inline markup needs escaping.
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()|~")
 
 
 def escape_markdown(text: str) -> str:
@@ -413,7 +419,7 @@ def escape_markdown(text: str) -> str:
     entities (chat robots render a few HTML tags), one line.
 
     >>> escape_markdown("**urgent** <font color=red>[x](http://e.vil)</font>")
-    '\\\\*\\\\*urgent\\\\*\\\\* &lt;font color=red&gt;\\\\[x\\\\]\\\\(http://e\\\\.vil\\\\)&lt;/font&gt;'
+    '\\\\*\\\\*urgent\\\\*\\\\* &lt;font color=red&gt;\\\\[x\\\\]\\\\(http://e.vil\\\\)&lt;/font&gt;'
     """
     out = []
     for ch in _one_line(text):

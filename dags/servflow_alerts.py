@@ -91,48 +91,37 @@ def servflow_alerts() -> None:
     @task(**WRITER)
     def send_alerts() -> dict[str, Any]:
         """Send the due alerts of every configured log; returns what was sent (no data)."""
-        from mining import store
-        from mining.errors import UnknownLogError
-        from servflow.alerts import deliver_alerts, find_due_alerts
+        from servflow.alerts.deliver import send_due_alerts
         from servflow.alerts.notifiers import airflow_senders
 
         config, alerts = _configs()
         if not config.database.exists():
             raise AirflowSkipException(f"No database at {config.database} yet: nothing to check.")
-        context = get_current_context()
-        now = _run_time(context)
         if not alerts.recipients:
-            log.warning(
-                "No recipients configured (%s): alerts are listed but not sent.", alerts.source
+            log.warning("No recipients configured (%s): nothing is sent.", alerts.source)
+        context = get_current_context()
+        reports = send_due_alerts(
+            config.database,
+            [source.name for source in config.logs],
+            alerts,
+            airflow_senders(alerts.smtp_conn_id, alerts.from_email),
+            now=_run_time(context),
+            run=str(context.get("run_id")),
+        )
+        results = [report.as_dict() for report in reports]
+        for item in results:
+            log.info(
+                "Log %r as of %s: %d alerts due, %d already sent, %d sent, %d failed, "
+                "%d dropped; teams without recipients: %s",
+                item["log"],
+                item["as_of"],
+                item["due"],
+                item["already_sent"],
+                item["sent"],
+                item["failed"],
+                item["dropped"],
+                item["unrouted_teams"],
             )
-        senders = airflow_senders(alerts.smtp_conn_id, alerts.from_email)
-        results = []
-        with store.connect(config.database) as con:
-            for source in config.logs:
-                try:
-                    report = find_due_alerts(
-                        con, source.name, alerts, as_of=now, cap_at_last_event=True
-                    )
-                except UnknownLogError:
-                    log.info("Log %r is not stored yet: no alerts", source.name)
-                    continue
-                delivery = deliver_alerts(
-                    con, report, alerts, senders, run=str(context.get("run_id"))
-                )
-                summary = delivery.as_dict()
-                log.info(
-                    "Log %r as of %s: %d alerts due, %d already sent, %d sent, %d failed, "
-                    "%d dropped; teams without recipients: %s",
-                    source.name,
-                    summary["as_of"],
-                    summary["due"],
-                    summary["already_sent"],
-                    summary["sent"],
-                    summary["failed"],
-                    summary["dropped"],
-                    summary["unrouted_teams"],
-                )
-                results.append(summary)
         return {"database": str(config.database), "logs": results}
 
     @task

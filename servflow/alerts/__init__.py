@@ -12,6 +12,7 @@ from servflow.alerts.deliver import (
     DeliveryReport,
     Digest,
     deliver_alerts,
+    send_due_alerts,
     smtp_sender,
     webhook_sender,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "deliver_alerts",
     "find_due_alerts",
     "read_alert_config",
+    "send_due_alerts",
     "smtp_sender",
     "webhook_sender",
 ]

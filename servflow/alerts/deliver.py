@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import smtplib
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -42,6 +43,7 @@ __all__ = [
     "deliver_alerts",
     "escape_markdown",
     "post_json",
+    "send_due_alerts",
     "smtp_sender",
     "webhook_sender",
 ]
@@ -361,6 +363,31 @@ def deliver_alerts(
         unrouted=tuple(unrouted),
         dropped=dropped,
     )
+
+
+def send_due_alerts(
+    database: str | os.PathLike[str],
+    log_names: Sequence[str],
+    config: AlertConfig,
+    senders: Mapping[str, Sender],
+    *,
+    now: datetime,
+    run: str = "servflow",
+) -> tuple[DeliveryReport, ...]:
+    """The scheduled step: for each stored log of `log_names`, find the alerts due as of `now`
+    (capped at the log's last event) and deliver them. Logs not stored yet are skipped."""
+    from mining.errors import UnknownLogError
+    from servflow.alerts.due import find_due_alerts
+
+    reports = []
+    with store.connect(database) as con:
+        for name in log_names:
+            try:
+                due = find_due_alerts(con, name, config, as_of=now, cap_at_last_event=True)
+            except UnknownLogError:
+                continue
+            reports.append(deliver_alerts(con, due, config, senders, run=run))
+    return tuple(reports)
 
 
 def _drop_moved_on(

@@ -42,6 +42,7 @@ _TOP_KEYS = (
     "learn",
     "escalate_factor",
     "end_activities",
+    "type_attribute",
     "from",
     "smtp_conn_id",
 )
@@ -101,6 +102,7 @@ class AlertConfig:
     learn: bool = True
     escalate_factor: float = 2.0
     end_activities: tuple[str, ...] | None = None
+    type_attribute: str | None = None
     from_email: str | None = None
     smtp_conn_id: str = "servflow_smtp"
     source: str = "defaults"
@@ -178,17 +180,27 @@ def alert_config_from_mapping(data: Any, *, source: str = "mapping") -> AlertCon
     ):
         raise fail("'end_activities' must be a list of activity names.")
     conn_id = _text(data.get("smtp_conn_id", "servflow_smtp"), "smtp_conn_id", fail)
+    type_attribute = data.get("type_attribute")
+    if type_attribute is not None:
+        type_attribute = _text(type_attribute, "type_attribute", fail)
     sender = data.get("from")
     if sender is not None and (not isinstance(sender, str) or not _EMAIL.match(sender)):
         raise fail(f"'from' must be one e-mail address, got {sender!r}.")
+    sla = _sla(data["sla"], fail) if "sla" in data else None
+    if sla is not None and type_attribute is not None and sla.attribute != type_attribute:
+        raise fail(
+            f"'type_attribute' {type_attribute!r} and 'sla.attribute' {sla.attribute!r} differ; "
+            "both name the case attribute holding the ticket type."
+        )
     return AlertConfig(
         rules=rules,
-        sla=_sla(data["sla"], fail) if "sla" in data else None,
+        sla=sla,
         recipients=recipients,
         default_recipient=default,
         learn=learn,
         escalate_factor=factor,
         end_activities=None if ends is None else tuple(ends),
+        type_attribute=type_attribute,
         from_email=sender,
         smtp_conn_id=conn_id,
         source=source,

@@ -135,7 +135,9 @@ def find_due_alerts(
     when = utc_naive(as_of) if as_of is not None else last
     if cap_at_last_event and when > last:
         when = last
-    type_attribute = rules.sla.attribute if rules.sla is not None else "ticket_type"
+    type_attribute = config.type_attribute or (
+        rules.sla.attribute if rules.sla is not None else "ticket_type"
+    )
     typed = (rules.sla is not None and rules.sla.targets_s) or any(
         r.ticket_type for r in rules.rules
     )
@@ -147,8 +149,8 @@ def find_due_alerts(
     ):
         raise InputError(
             f"Log {log_name!r} has no case attribute {type_attribute!r}, which the alert rules "
-            "use for the ticket type (sla.attribute). Name the attribute that holds the ticket "
-            "type, as `servflow report LOG --json` lists it."
+            "use for the ticket type. Name the case attribute that holds the ticket type with "
+            "type_attribute (or sla.attribute) in the alert configuration."
         )
     waiting = store.run_sql(
         con,

@@ -87,7 +87,7 @@ def _print_effects(log: str, effects: Any) -> None:
     for e in effects:
         change = e.median_change_s
         out(
-            f"  {_one_line(e.rule)} (limit {_hours(e.threshold_s)}, since {e.first_alert}): "
+            f"  {_one_line(e.rule)} (limit {_hours(e.threshold_s)}, first reminder {e.first_alert}): "
             f"alerted {_hours(e.alerted_median_s)} ({e.alerted_progressed}/{e.alerted_waits} "
             f"moved on), before {_hours(e.baseline_median_s)} ({e.baseline_progressed}/"
             f"{e.baseline_waits} moved on)"

@@ -385,7 +385,8 @@ class WhatIfResult:
     after_sample_s: tuple[float, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON object `servflow whatif --json` prints."""
+        """The JSON object `servflow whatif --json` prints (`distribution`: lead-time deciles
+        before and after, from the per-case samples)."""
         return {
             "candidate": self.candidate_id,
             "change": self.change,
@@ -400,4 +401,19 @@ class WhatIfResult:
             "stalled": {"before": self.stalled_before, "after": self.stalled_after},
             "work_hours": {"before": self.work_hours_before, "after": self.work_hours_after},
             "assumptions": list(self.assumptions),
+            "distribution": self.deciles(),
         }
+
+    def deciles(self) -> dict[str, list[float]]:
+        """Lead-time deciles (P10 .. P90, seconds) before and after, from the per-case samples."""
+        import numpy as np
+
+        levels = [round(0.1 * k, 1) for k in range(1, 10)]
+        out: dict[str, list[float]] = {"quantiles": levels}
+        for name, sample in (("before", self.before_sample_s), ("after", self.after_sample_s)):
+            out[name] = (
+                [float(x) for x in np.quantile(np.asarray(sample, dtype=float), levels)]
+                if sample
+                else []
+            )
+        return out

@@ -7,9 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for pkg in graphviz fonts-noto-cjk fontconfig chromium chromium-driver; do
+for pkg in graphviz fonts-noto-cjk fontconfig chromium chromium-driver poppler-utils; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# Node.js and npm: bpmn-js renders the exported BPMN in the export tests.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "servflow setup: installing system packages: ${missing[*]}"
     SUDO=""
@@ -32,4 +34,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/uv pip install -q --compile-bytecode --python .venv/bin/python -r requirements.lock
     .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
     echo "$want" > "$stamp"
+fi
+
+# bpmn-js (pinned by tests/bpmnjs/package-lock.json) for the export tests.
+if [ ! -f tests/bpmnjs/node_modules/bpmn-js/dist/bpmn-viewer.production.min.js ]; then
+    echo "servflow setup: installing bpmn-js (npm ci in tests/bpmnjs)"
+    (cd tests/bpmnjs && npm ci --no-audit --no-fund --silent)
 fi

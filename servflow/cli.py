@@ -19,7 +19,12 @@ from mining.errors import ServflowError
 __all__ = ["main"]
 
 EXIT_INPUT = 2
-COMMAND_MODULES: tuple[str, ...] = ("cli_mining", "cli_optimization", "cli_alerts")
+COMMAND_MODULES: tuple[str, ...] = (
+    "cli_mining",
+    "cli_optimization",
+    "cli_export",
+    "cli_alerts",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

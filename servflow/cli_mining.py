@@ -12,7 +12,7 @@ from typing import Any
 
 from mining.errors import InputError
 
-__all__ = ["add_commands", "parse_time"]
+__all__ = ["add_commands", "add_filter_options", "filter_from_args", "parse_time"]
 
 
 def add_commands(sub: Any, db_option: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -54,7 +54,7 @@ def add_commands(sub: Any, db_option: Callable[[argparse.ArgumentParser], None])
         p.add_argument(f"--{flag}", action="append", default=[], metavar="ACTIVITY", help=what)
     for flag, what in KPI_ATTRIBUTE_OPTIONS.items():
         p.add_argument(f"--{flag}", metavar="ATTR", help=what)
-    _filter_options(p)
+    add_filter_options(p)
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=_mine)
@@ -100,7 +100,8 @@ def _kpi_columns(args: argparse.Namespace) -> Any:
     )
 
 
-def _filter_options(p: argparse.ArgumentParser) -> None:
+def add_filter_options(p: argparse.ArgumentParser) -> None:
+    """The log filter options shared by the commands that read a part of a log."""
     p.add_argument("--from", dest="start", metavar="TS", help="only cases started at/after TS")
     p.add_argument("--to", dest="end", metavar="TS", help="only cases started before/at TS")
     p.add_argument(
@@ -141,8 +142,23 @@ def _pairs(values: list[str], what: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _options(args: argparse.Namespace) -> Any:
+def filter_from_args(args: argparse.Namespace) -> Any:
+    """The `LogFilter` of the options `add_filter_options` registered (None: the whole log)."""
     from mining.filters import LogFilter
+
+    flt = LogFilter(
+        start=parse_time(args.start, "--from"),
+        end=parse_time(args.end, "--to"),
+        case_attributes=tuple(
+            (key, tuple(v.strip() for v in value.split(",")))
+            for key, value in _pairs(args.where, "--where")
+        ),
+        variants_top_k=args.top_variants,
+    )
+    return None if flt.is_empty else flt
+
+
+def _options(args: argparse.Namespace) -> Any:
     from mining.run import MiningOptions
 
     targets = []
@@ -153,19 +169,11 @@ def _options(args: argparse.Namespace) -> Any:
             raise InputError(
                 f"--sla {name}={hours}: the target must be a number of hours."
             ) from exc
-    flt = LogFilter(
-        start=parse_time(args.start, "--from"),
-        end=parse_time(args.end, "--to"),
-        case_attributes=tuple(
-            (key, tuple(v.strip() for v in value.split(",")))
-            for key, value in _pairs(args.where, "--where")
-        ),
-        variants_top_k=args.top_variants,
-    )
+    flt = filter_from_args(args)
     if args.reference_model is not None and not args.reference_model.exists():
         raise InputError(f"{args.reference_model}: no such reference model file.")
     return MiningOptions(
-        flt=None if flt.is_empty else flt,
+        flt=flt,
         as_of=parse_time(args.as_of, "--as-of"),
         sla_targets_s=tuple(targets),
         sla_attribute=args.sla_attribute,

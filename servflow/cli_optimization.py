@@ -43,6 +43,14 @@ def add_commands(sub: Any, db_option: Callable[[argparse.ArgumentParser], None])
         metavar="ACTIVITY",
         help="an activity already automated (repeatable; recomputes)",
     )
+    p.add_argument(
+        "--flag-automated",
+        action="append",
+        default=[],
+        metavar="ACTIVITY",
+        help="flag an activity as already automated for good (stored; the newest run's "
+        "candidates are ranked again without it)",
+    )
     p.add_argument("--type-attribute", metavar="ATTR", help="case attribute of the ticket type")
     p.add_argument("--channel-attribute", metavar="ATTR", help="case attribute of the channel")
     p.add_argument("--json", action="store_true", help="print the candidates as JSON")
@@ -130,6 +138,15 @@ def _candidates(args: argparse.Namespace) -> int:
     from optimization.candidates import candidates_for_run, compute_and_store, find_candidates
 
     options = _options(args)
+    if args.flag_automated:
+        from optimization.candidates import flag_automated
+
+        with store.connect(args.db) as con:
+            run_id = _run_id(con, args.log, args.run_id)
+            with store.transaction(con):  # all flags or none
+                for activity in args.flag_automated:
+                    flag_automated(con, args.log, activity)
+            compute_and_store(con, run_id)
     with store.connect(args.db, read_only=True) as con:
         run_id = _run_id(con, args.log, args.run_id)
         found = (
@@ -201,6 +218,11 @@ def _whatif(args: argparse.Namespace) -> int:
         change = after.mean - before.mean
         share = f" ({change / before.mean:+.1%})" if before.mean else ""
         out(f"  mean lead time change: {_time(change)} per case{share}\n")
+    deciles = result.deciles()
+    if deciles["before"]:
+        out("  lead time deciles (P10 .. P90):\n")
+        out("    before: " + " ".join(_time(x) for x in deciles["before"]) + "\n")
+        out("    after:  " + " ".join(_time(x) for x in deciles["after"]) + "\n")
     out(f"  stalled tickets: {result.stalled_before:,} -> {result.stalled_after:,}\n")
     if math.isfinite(result.work_hours_before):
         out(f"  hours of work: {result.work_hours_before:,.0f} -> {result.work_hours_after:,.0f}\n")

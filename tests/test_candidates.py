@@ -184,3 +184,50 @@ def test_cli_candidates_json_and_bad_input(mined_telecom, capsys, tmp_path):
     assert "--weight" in capsys.readouterr().err
     assert main(["candidates", "telecom", "--db", str(tmp_path / "none.duckdb")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_helpdesk_candidates_match_what_was_checked_by_hand(real_log_path, tmp_path):
+    """Figures counted with SQL on the stored events (docs/optimization.md)."""
+    from mining.ingest import IngestOptions, ingest_file
+    from mining.run import MiningOptions, mine_log
+
+    db = tmp_path / "helpdesk.duckdb"
+    with store.connect(db) as con:
+        ingest_file(
+            con, real_log_path("helpdesk"), IngestOptions(log_name="helpdesk", fail_on=None)
+        )
+        run = mine_log(con, "helpdesk", MiningOptions(conformance=False))
+        found = find_candidates(con, run.run_id)
+    by_key = {(c.kind, c.activities): c for c in found.restructuring}
+    pingpong = by_key[("fewer_handovers", ("Take in charge ticket", "Wait"))]
+    assert pingpong.cases == 439 and pingpong is found.restructuring[0]
+    assert by_key[("task_elimination", ("Assign seriousness",))].cases == 392
+    rules = {c.activity: c.rule for c in found.automation if c.rule is not None}
+    rule = rules["Resolve ticket"]
+    assert rule.expected_activity == "Closed"
+    # P80 and P95 of the 4,973 waits after Resolve ticket: 987.6 h and 1,194.2 h, in whole days
+    assert (rule.remind_after_s, rule.escalate_after_s) == (42 * 86400, 50 * 86400)
+
+
+def test_flagged_activity_is_never_proposed_again(mined_telecom, capsys, tmp_path):
+    import shutil
+
+    from mining.run import MiningOptions, mine_log
+    from optimization.candidates import compute_and_store
+    from servflow.cli import main
+
+    source, _truth, _run_id = mined_telecom(7, 1500)
+    db = tmp_path / "flags.duckdb"
+    shutil.copy(source, db)
+    assert (
+        main(["candidates", "telecom", "--db", str(db), "--flag-automated", "归档", "--json"]) == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert "归档" not in [a["activity"] for a in data["automation"]]
+    assert "归档" in [a["activity"] for a in data["already_automated"]]
+    with store.connect(db) as con:  # a later run of the same log leaves it out too
+        run = mine_log(con, "telecom", MiningOptions(conformance=False))
+        later = compute_and_store(con, run.run_id)
+    assert "归档" not in [a.activity for a in later.automation]
+    assert main(["candidates", "telecom", "--db", str(db), "--flag-automated", "不存在"]) == 2
+    assert "has no activity '不存在'" in capsys.readouterr().err

@@ -142,6 +142,9 @@ def test_cli_whatif_json_shape_and_bad_input(mined_telecom, capsys):
     assert set(data["stalled"]) == {"before", "after"}
     assert set(data["work_hours"]) == {"before", "after"}
     assert data["assumptions"] and data["cases"] == 1500
+    deciles = data["distribution"]
+    assert len(deciles["before"]) == len(deciles["after"]) == 9
+    assert deciles["before"] == sorted(deciles["before"])
     assert np.isfinite(data["lead_time_s"]["after"]["mean"])
     assert main(["whatif", "telecom", "--candidate", "R99", "--db", str(db)]) == 2
     assert "No candidate 'R99'" in capsys.readouterr().err
@@ -162,3 +165,30 @@ def test_cli_whatif_on_a_log_never_mined(capsys, tmp_path):
     assert "has not been mined yet" in capsys.readouterr().err
     assert main(["candidates", "t", "--db", str(db)]) == 2
     assert "has not been mined yet" in capsys.readouterr().err
+
+
+def test_cap_wait_by_hand(hand_db):
+    from optimization.model import Change
+    from optimization.replay import load_cases, replay
+
+    db, run_id = hand_db
+    with store.connect(db, read_only=True) as con:
+        log = load_cases(con, run_id)
+    # escalate waits from A to B at 10 min: the x cases wait 30 min before B (20 min saved);
+    # the y cases go A -> C, untouched
+    result = replay(log, (Change("cap_wait", ("A",), threshold_s=600, target="B"),))
+    assert result.lead_before.mean() == pytest.approx(7200)
+    assert result.lead_after.mean() == pytest.approx((7200 - 1200 + 7200) / 2)
+    assert int(result.changed.sum()) == 8
+
+
+def test_importing_optimization_stays_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, optimization, servflow.cli_optimization; "
+        "print(sorted(m for m in ('numpy', 'duckdb', 'pandas', 'pm4py') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

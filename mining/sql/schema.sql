@@ -163,6 +163,14 @@ CREATE TABLE IF NOT EXISTS already_automated (
     reason   VARCHAR NOT NULL
 );
 
+-- Activities a process owner flagged as already automated: never proposed again for that log.
+CREATE TABLE IF NOT EXISTS automation_flags (
+    log_id     INTEGER NOT NULL,
+    activity   VARCHAR NOT NULL,
+    flagged_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (log_id, activity)
+);
+
 -- Every delivery attempt of an alert (servflow.alerts): one row per ticket, rule, level, channel
 -- and recipient and attempt. An alert counts as delivered only with outcome 'sent'; 'failed'
 -- attempts are retried by the next run while the ticket still waits; 'dropped' marks a failed

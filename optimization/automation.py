@@ -1,0 +1,549 @@
+"""Automation candidates: every activity of a stored run scored on the automation criteria.
+
+`profile_activities` measures each activity from the run's cases (`optimization.replay.CaseLog`);
+`rank_automation` leaves out what is already automated, scores the rest (the weighted mean of
+the criteria the log can tell), picks the kind of automation that fits (system integration,
+time-limit rule, self-service shift), learns time-limit rules from the normal waits, and
+replays each proposal for its effect on the lead time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from optimization.model import (
+    AlreadyAutomated,
+    AutomationCandidate,
+    AutomationKind,
+    CandidateOptions,
+    Change,
+    Criterion,
+    TimeLimitRule,
+    Weights,
+)
+from optimization.replay import CaseLog, replay
+
+__all__ = ["CHASE_WORDS", "CRITERIA", "DAY", "profile_activities", "rank_automation"]
+
+# criterion -> (unit, definition): shown beside every value.
+CRITERIA: dict[str, tuple[str, str]] = {
+    "volume": (
+        "executions per month",
+        "how often the step runs; score: log-scaled against the most frequent step",
+    ),
+    "time": (
+        "hours per month",
+        "time attached to the step each month: executions x mean service time where the log has "
+        "start times, else x mean waiting time before it; score: log-scaled against the largest",
+    ),
+    "standardization": (
+        "share",
+        "how deterministic the step's neighbours are: mean of the shares of its most common "
+        "successor and most common predecessor (case end and start count as neighbours)",
+    ),
+    "duration_uniformity": (
+        "coefficient of variation",
+        "spread of the step's duration (service time, else waiting time before it): standard "
+        "deviation / mean; score: exp(-1.5 x CV)",
+    ),
+    "predictability": (
+        "share",
+        "how well the case attributes predict the step's outcome (its successor): accuracy of "
+        "the best one-attribute lookup rule 'if attribute = v then next step = ...' (rule-based "
+        "near 1, judgement lower)",
+    ),
+    "low_exceptions": (
+        "share of executions",
+        "exception and rework rate: executions that repeat the step in its case, are followed by "
+        "a chase or escalation, or leave the case stalled; score: 1 - 2 x rate (at least 0)",
+    ),
+    "few_resources": (
+        "resources",
+        "distinct resources doing the step (teams in the rationale); score: 1 - log(resources) / "
+        "log(most resources of any step)",
+    ),
+    "stability": (
+        "coefficient of variation",
+        "stability over time: CV of the step's monthly share of all events; score: 1 - CV",
+    ),
+}
+
+# Activity-name fragments of customer chasing / repeat contact and escalation (case-insensitive).
+CHASE_WORDS: tuple[str, ...] = (
+    "催",
+    "chase",
+    "remind",
+    "follow-up",
+    "follow up",
+    "repeat contact",
+    "再次来电",
+    "重复来电",
+)
+ESCALATION_WORDS: tuple[str, ...] = ("升级", "escalat")
+MACHINE_CV = 0.02  # durations this regular (with >= 20 runs) are a machine's
+INSTANT_S = 1.0  # steps recorded within a second of the previous one ...
+INSTANT_SHARE = 0.95  # ... this often are system-triggered
+DAY = 86400.0
+
+
+# --------------------------------------------------------------------------------------------
+# Per-activity statistics
+
+
+class _Profile:
+    """Everything measured about one activity (plain attributes, internal)."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:  # for mypy: attributes are set in __init__
+        raise AttributeError(name)
+
+
+def _matches(name: str, words: Iterable[str]) -> bool:
+    low = name.lower()
+    return any(w.lower() in low for w in words)
+
+
+def _mode_share(values: np.ndarray) -> tuple[int, float]:
+    if not len(values):
+        return -1, math.nan
+    keys, counts = np.unique(values, return_counts=True)
+    i = int(np.argmax(counts))
+    return int(keys[i]), float(counts[i] / counts.sum())
+
+
+def _cv(values: np.ndarray) -> float | None:
+    values = values[np.isfinite(values)]
+    if len(values) < 5 or values.mean() <= 0:
+        return None
+    return float(values.std() / values.mean())
+
+
+def _rule_accuracy(log: CaseLog, mask: np.ndarray, successor: np.ndarray) -> tuple[float, str]:
+    """Best accuracy of 'if attribute = v then successor = mode' over the case attributes."""
+    if not len(successor):
+        return math.nan, ""
+    best, best_attr = _mode_share(successor)[1], ""
+    width = int(successor.max()) + 2  # successor -1 (case end) becomes 0
+    cases = log.case[mask]
+    for attribute, column in log.attributes.items():
+        codes = column[cases] + 1  # -1 (missing) becomes its own value 0
+        counts = np.bincount(codes * width + (successor + 1))
+        groups = counts.reshape(-1, width) if len(counts) % width == 0 else None
+        if groups is None:
+            counts = np.concatenate((counts, np.zeros(width - len(counts) % width, dtype=int)))
+            groups = counts.reshape(-1, width)
+        accuracy = float(groups.max(axis=1).sum() / len(successor))
+        if accuracy > best + 1e-9:
+            best, best_attr = accuracy, attribute
+    return best, best_attr
+
+
+def profile_activities(
+    log: CaseLog,
+    options: CandidateOptions,
+    sections: dict[str, list[dict[str, Any]]],
+    type_attr: str | None,
+) -> list[_Profile]:
+    """Everything the criteria, the kinds and the rules need about each activity of `log`."""
+    months = log.months()
+    n = len(log.act)
+    chase_ids = [k for k, v in log.activity_names.items() if _matches(v, CHASE_WORDS)]
+    escalation_ids = [k for k, v in log.activity_names.items() if _matches(v, ESCALATION_WORDS)]
+    exception_next = np.isin(log.next_act, chase_ids + escalation_ids)
+    # executions that repeat an activity already seen in the case
+    order = np.lexsort((np.arange(n), log.act, log.case))
+    sorted_pairs = np.stack([log.case[order], log.act[order]], axis=1)
+    repeat_sorted = np.zeros(n, dtype=bool)
+    if n > 1:
+        repeat_sorted[1:] = np.all(sorted_pairs[1:] == sorted_pairs[:-1], axis=1)
+    repeated = np.zeros(n, dtype=bool)
+    repeated[order] = repeat_sorted
+    is_last = np.zeros(n, dtype=bool)
+    is_last[log.last] = True
+    stalled_after = is_last & log.stalled[log.case]
+    exception = repeated | exception_next | stalled_after
+    wait_after = np.full(n, np.nan)
+    if n > 1:
+        wait_after[:-1] = log.wait_before[1:]
+    wait_after[is_last] = np.nan
+    month = np.floor((log.ts - log.ts.min()) / (30.44 * DAY)).astype(np.int64) if n else log.act
+    month_total = np.bincount(month, minlength=int(month.max()) + 1 if n else 0)
+    system_words = tuple(w.lower() for w in options.system_resources)
+    system_res = {k for k, v in log.resource_names.items() if _matches(v, system_words)}
+    system_team = {k for k, v in log.team_names.items() if _matches(v, system_words)}
+    by_system = np.isin(log.resource, list(system_res)) | np.isin(log.team, list(system_team))
+    first_act = set(int(a) for a in log.act[log.first])
+    handover_unit = log.team if (log.team >= 0).any() else log.resource
+    change_of_unit = np.zeros(n, dtype=bool)
+    if n > 1:
+        change_of_unit[1:] = handover_unit[1:] != handover_unit[:-1]
+    change_of_unit[log.first] = False
+    handovers_per_case = np.bincount(log.case, weights=change_of_unit, minlength=log.cases)
+    few_handovers = float(np.quantile(handovers_per_case, 0.25)) if log.cases else 0.0
+    first_unit = handover_unit[log.first][log.case]
+    bottleneck_sources = {
+        b["source"] for b in sections["bottlenecks"] if (b.get("delay_share") or 0) >= 0.1
+    }
+
+    profiles = []
+    for act_id, name in log.activity_names.items():
+        mask = log.act == act_id
+        count = int(mask.sum())
+        if not count:
+            continue
+        service = log.service[mask]
+        has_service = bool(np.isfinite(service).sum() >= max(1, 0.5 * count))
+        basis = service if has_service else log.wait_before[mask]
+        finite = basis[np.isfinite(basis)]
+        successor = log.next_act[mask]
+        _next_mode, next_share = _mode_share(successor)
+        _prev_mode, prev_share = _mode_share(log.prev_act[mask])
+        accuracy, rule_attr = _rule_accuracy(log, mask, successor)
+        shares = np.bincount(month[mask], minlength=len(month_total)) / np.maximum(month_total, 1)
+        full = month_total >= 20
+        stability_cv = (
+            float(shares[full].std() / shares[full].mean())
+            if full.sum() >= 2 and shares[full].mean() > 0
+            else None
+        )
+        res = log.resource[mask]
+        resources = np.unique(res[res >= 0])
+        team_ids, team_n = np.unique(log.team[mask][log.team[mask] >= 0], return_counts=True)
+        team_counts = Counter(dict(zip(team_ids.tolist(), team_n.tolist(), strict=True)))
+        case_mask = np.zeros(log.cases, dtype=bool)
+        case_mask[log.case[mask]] = True
+        type_share, main_type = math.nan, None
+        if type_attr is not None:
+            values = log.attributes[type_attr][case_mask]
+            values = values[values >= 0]
+            if len(values):
+                counts = np.bincount(values)
+                main_type = log.attribute_values[type_attr][int(np.argmax(counts))]
+                type_share = float(counts.max() / counts.sum())
+        waits_after = wait_after[mask]
+        waits_after = waits_after[np.isfinite(waits_after)]
+        profiles.append(
+            _Profile(
+                id=act_id,
+                name=name,
+                count=count,
+                cases=int(case_mask.sum()),
+                per_month=count / months,
+                has_service=has_service,
+                median_s=float(np.median(finite)) if len(finite) else None,
+                mean_s=float(finite.mean()) if len(finite) else None,
+                hours_per_month=float(finite.mean()) * count / months / 3600
+                if len(finite)
+                else None,
+                cv=_cv(basis),
+                next_share=next_share,
+                prev_share=prev_share,
+                accuracy=accuracy,
+                rule_attr=rule_attr,
+                exception_rate=float(exception[mask].mean()),
+                repeat_rate=float(repeated[mask].mean()),
+                stalled_after=int(stalled_after[mask].sum()),
+                resources=len(resources),
+                teams=len(team_counts),
+                main_team=log.team_names.get(team_counts.most_common(1)[0][0])
+                if team_counts
+                else None,
+                stability_cv=stability_cv,
+                system_share=float(by_system[mask].mean()),
+                instant_share=float((log.segment[mask] <= INSTANT_S).mean()),
+                is_first=act_id in first_act,
+                always_first=bool((log.prev_act[mask] == -1).all()),
+                type_share=type_share,
+                main_type=main_type,
+                same_unit_share=float((handover_unit[mask] == first_unit[mask]).mean()),
+                case_handovers=float(np.median(handovers_per_case[case_mask])),
+                few_handovers=few_handovers,
+                bottleneck_source=name in bottleneck_sources,
+                waits_after=waits_after,
+                successors=successor,
+                mask=mask,
+            )
+        )
+    return profiles
+
+
+# --------------------------------------------------------------------------------------------
+# Automation candidates
+
+
+def _log_score(value: float | None, top: float) -> float:
+    if value is None or top <= 0:
+        return 0.0
+    return float(min(1.0, math.log1p(max(value, 0.0)) / math.log1p(top)))
+
+
+def _criteria(p: _Profile, weights: Weights, tops: dict[str, float]) -> tuple[Criterion, ...]:
+    w = weights.as_dict()
+
+    def make(name: str, value: float | None, score: float | None) -> Criterion:
+        unit, definition = CRITERIA[name]
+        if value is not None and not math.isfinite(value):
+            value = None
+        return Criterion(
+            name=name,
+            value=None if value is None else round(float(value), 4),
+            unit=unit,
+            score=round(float(score), 4) if score is not None and value is not None else 0.0,
+            weight=float(w[name]) if value is not None else 0.0,
+            definition=definition,
+        )
+
+    standard = (
+        (p.next_share + p.prev_share) / 2
+        if math.isfinite(p.next_share) and math.isfinite(p.prev_share)
+        else None
+    )
+    resources_score = (
+        1.0
+        if p.resources <= 1
+        else max(0.0, 1 - math.log(p.resources) / math.log(max(tops["resources"], 2)))
+    )
+    return (
+        make("volume", p.per_month, _log_score(p.per_month, tops["per_month"])),
+        make("time", p.hours_per_month, _log_score(p.hours_per_month, tops["hours"])),
+        make("standardization", standard, standard),
+        make("duration_uniformity", p.cv, math.exp(-1.5 * p.cv) if p.cv is not None else None),
+        make("predictability", p.accuracy, p.accuracy),
+        make("low_exceptions", p.exception_rate, max(0.0, 1 - 2 * p.exception_rate)),
+        make("few_resources", float(p.resources) if p.resources else None, resources_score),
+        make(
+            "stability",
+            p.stability_cv,
+            max(0.0, 1 - p.stability_cv) if p.stability_cv is not None else None,
+        ),
+    )
+
+
+def _score(criteria: tuple[Criterion, ...]) -> float:
+    total = sum(c.weight for c in criteria)
+    if total <= 0:
+        return 0.0
+    return round(sum(c.weight * c.score for c in criteria) / total, 4)
+
+
+def _already_automated(p: _Profile, options: CandidateOptions) -> str | None:
+    if p.name in options.automated_activities:
+        return "flagged as automated in the settings"
+    if p.system_share >= 0.9:
+        return (
+            f"performed by a system or robot resource in {p.system_share:.0%} of its executions "
+            "(configurable list of system resource names)"
+        )
+    if p.has_service and p.cv is not None and p.count >= 20 and p.cv < MACHINE_CV:
+        return f"machine-regular duration (coefficient of variation {p.cv:.3f} over {p.count} runs)"
+    if not p.is_first and p.count >= 20 and p.instant_share >= INSTANT_SHARE:
+        return (
+            f"recorded within {INSTANT_S:.0f} s of the previous step in {p.instant_share:.0%} of "
+            "its executions (system-triggered)"
+        )
+    return None
+
+
+def _time_limit_rule(log: CaseLog, p: _Profile) -> TimeLimitRule | None:
+    waits = p.waits_after
+    if len(waits) < 5:
+        return None
+    months = log.months()
+    remind = _round_time(float(np.quantile(waits, 0.8)))
+    escalate = max(_round_time(float(np.quantile(waits, 0.95))), remind)
+    onward = p.successors[(p.successors >= 0) & (p.successors != p.id)]
+    successor, _share = _mode_share(onward if len(onward) else p.successors[p.successors >= 0])
+    expected = log.activity_names.get(successor) if successor >= 0 else None
+    # the team that usually does the expected next step right after this one
+    follows = np.flatnonzero(p.mask & (log.next_act == successor)) + 1
+    teams = Counter(int(t) for t in log.team[follows] if t >= 0)
+    team = log.team_names.get(teams.most_common(1)[0][0]) if teams else None
+    caught = (int((waits > remind).sum()) + p.stalled_after) / months
+    escalations = (int((waits > escalate).sum()) + p.stalled_after) / months
+    return TimeLimitRule(
+        after_activity=p.name,
+        expected_activity=expected,
+        remind_after_s=remind,
+        escalate_after_s=escalate,
+        remind_team=team,
+        tickets_per_month_caught=round(caught, 2),
+        escalations_per_month=round(escalations, 2),
+    )
+
+
+def _round_time(seconds: float) -> float:
+    """Whole days above three days, whole hours above an hour, whole minutes below (a rule
+    people can state)."""
+    if seconds >= 3 * DAY:
+        return float(math.ceil(seconds / DAY) * DAY)
+    if seconds >= 3600:
+        return float(math.ceil(seconds / 3600) * 3600)
+    return float(max(60, math.ceil(seconds / 60) * 60))
+
+
+def _kind(p: _Profile, log: CaseLog, type_attr: str | None) -> AutomationKind:
+    stalls = p.stalled_after >= max(3, 0.005 * p.count)
+    if (stalls or p.bottleneck_source) and len(p.waits_after) >= 5:
+        return "time_limit_rule"
+    if (
+        type_attr is not None
+        and not p.is_first
+        and math.isfinite(p.type_share)
+        and p.type_share >= 0.8
+        and p.cases >= 0.05 * log.cases
+        and p.same_unit_share >= 0.8
+        and p.case_handovers <= p.few_handovers
+    ):
+        return "self_service"
+    return "system_integration"
+
+
+SELF_SERVICE_SHARE = 0.5  # share of the simple requests assumed to move to self-service
+
+
+def rank_automation(
+    log: CaseLog,
+    profiles: list[_Profile],
+    options: CandidateOptions,
+    type_attr: str | None,
+) -> tuple[list[AutomationCandidate], list[AlreadyAutomated]]:
+    """Automation candidates ranked by score, and the activities left out as automated."""
+    tops = {
+        "per_month": max((p.per_month for p in profiles), default=1.0),
+        "hours": max((p.hours_per_month or 0.0 for p in profiles), default=1.0),
+        "resources": float(max((p.resources for p in profiles), default=1)),
+    }
+    automated: list[AlreadyAutomated] = []
+    scored: list[tuple[float, _Profile, tuple[Criterion, ...]]] = []
+    for p in profiles:
+        reason = _already_automated(p, options)
+        if reason is not None:
+            automated.append(AlreadyAutomated(p.name, reason))
+            continue
+        if p.always_first:
+            continue  # a case's opening event (the request arriving) is not a step to automate
+        criteria = _criteria(p, options.weights, tops)
+        scored.append((_score(criteria), p, criteria))
+    scored.sort(key=lambda item: (-item[0], item[1].name))
+    lead_before = float(log.lead_times().mean()) if log.cases else 0.0
+    out: list[AutomationCandidate] = []
+    for rank, (score, p, criteria) in enumerate(scored[: options.top], 1):
+        kind = _kind(p, log, type_attr)
+        rule = _time_limit_rule(log, p) if kind == "time_limit_rule" else None
+        if kind == "time_limit_rule" and rule is None:
+            kind = "system_integration"
+        if kind == "time_limit_rule" and rule is not None:
+            change = Change("cap_wait", (p.name,), threshold_s=rule.escalate_after_s)
+            hours = 0.0
+        elif kind == "self_service":
+            change = Change("automate", (p.name,), _saves(p), share=SELF_SERVICE_SHARE)
+            hours = SELF_SERVICE_SHARE * _service_hours(p)
+        else:
+            change = Change("automate", (p.name,), _saves(p))
+            hours = _service_hours(p)
+        effect = replay(log, (change,))
+        out.append(
+            AutomationCandidate(
+                id=f"A{rank:02d}",
+                activity=p.name,
+                score=score,
+                kind=kind,
+                executions_per_month=round(p.per_month, 2),
+                median_duration_s=p.median_s,
+                hours_saved_per_month=round(hours, 2),
+                lead_time_change_s=round(effect.mean_change_s, 1),
+                criteria=criteria,
+                rationale=_automation_rationale(p, kind, rule, effect.mean_change_s, lead_before),
+                rule=rule,
+                change=change,
+            )
+        )
+    automated.sort(key=lambda a: a.activity)
+    return out, automated
+
+
+HANDLING_CAP_S = 3600.0  # without start times, automating a step saves at most this per run
+
+
+def _saves(p: _Profile) -> float | None:
+    """The most an automated execution saves: everything where the log shows the step's own
+    service time; without start times at most `HANDLING_CAP_S`, as a longer wait before the
+    step may be waiting for the customer or a deadline rather than for the step itself."""
+    return None if p.has_service else HANDLING_CAP_S
+
+
+def _service_hours(p: _Profile) -> float:
+    if not p.has_service or p.mean_s is None:
+        return 0.0
+    return float(p.mean_s * p.per_month / 3600)
+
+
+def _hours_text(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "n/a"
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 120:
+        return f"{sign}{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{sign}{seconds / 60:.0f} min"
+    if seconds < 3 * DAY:
+        return f"{sign}{seconds / 3600:.1f} h"
+    return f"{sign}{seconds / DAY:.1f} d"
+
+
+def _automation_rationale(
+    p: _Profile, kind: str, rule: TimeLimitRule | None, change_s: float, lead_before: float
+) -> str:
+    basis = "service time" if p.has_service else "wait before it"
+    facts = (
+        f"{p.name} runs {p.per_month:,.0f} times a month (median {basis} "
+        f"{_hours_text(p.median_s)}, CV {p.cv:.2f}); "
+        if p.cv is not None
+        else f"{p.name} runs {p.per_month:,.0f} times a month; "
+    )
+    facts += (
+        f"its next step is the same in {p.next_share:.0%} of executions"
+        + (f" and follows from '{p.rule_attr}' in {p.accuracy:.0%}" if p.rule_attr else "")
+        + f"; {p.exception_rate:.0%} exceptions or rework; done by {p.resources} resources"
+        + (f" in {p.teams} team(s)" if p.teams else "")
+        + ". "
+    )
+    if kind == "time_limit_rule" and rule is not None:
+        action = (
+            "Tickets wait after it with a long tail"
+            + (f" and {p.stalled_after} stalled there" if p.stalled_after else "")
+            + f": a time-limit rule ({rule.describe()}) would have fired for "
+            f"{rule.tickets_per_month_caught:,.0f} tickets a month."
+        )
+    elif kind == "self_service":
+        action = (
+            f"Its tickets are mostly '{p.main_type}' ({p.type_share:.0%}) and resolved by the "
+            f"first team: a self-service channel (IVR, SMS, app) could take about "
+            f"{SELF_SERVICE_SHARE:.0%} of them."
+        )
+    elif p.median_s is not None and p.median_s <= HANDLING_CAP_S:
+        action = (
+            "A short, deterministic step right after the previous one: a system integration or "
+            "data interface can do it."
+        )
+    else:
+        action = (
+            "A standardized step a system integration or data interface can do; it comes a "
+            f"median {_hours_text(p.median_s)} after the previous step, which may be waiting for "
+            "the customer or a deadline, so automating it is counted as saving at most "
+            f"{_hours_text(HANDLING_CAP_S)} a run."
+        )
+    effect = (
+        f" Replayed on the log: mean lead time {_hours_text(change_s)} per case"
+        + (f" ({change_s / lead_before:+.1%})" if lead_before > 0 else "")
+        + "."
+    )
+    return facts + action + effect

@@ -245,7 +245,7 @@ def _code_under_test(rev: str | None) -> tuple[Path, str, str]:
         if not (target / "mining").exists():
             target.mkdir(parents=True, exist_ok=True)
             archive = subprocess.run(
-                ["git", "archive", sha, "mining", "servflow"],
+                ["git", "archive", sha, "mining", "servflow", "dashboard"],
                 cwd=REPO,
                 capture_output=True,
                 check=True,
@@ -254,8 +254,10 @@ def _code_under_test(rev: str | None) -> tuple[Path, str, str]:
         return target, sha[:12], f"git revision {sha[:12]} (exported: `--at {rev}`)"
     try:
         sha = _git("rev-parse", "HEAD")
-        diff = _git("diff", "HEAD", "--", "mining", "servflow")
-        untracked = _git("ls-files", "--others", "--exclude-standard", "mining", "servflow")
+        diff = _git("diff", "HEAD", "--", "mining", "servflow", "dashboard")
+        untracked = _git(
+            "ls-files", "--others", "--exclude-standard", "mining", "servflow", "dashboard"
+        )
     except (subprocess.CalledProcessError, FileNotFoundError):
         return REPO, "unknown", "working tree (not a git checkout)"
     if not diff and not untracked:

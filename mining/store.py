@@ -28,6 +28,7 @@ from mining.errors import StorageError, UnknownLogError
 __all__ = [
     "SCHEMA_VERSION",
     "connect",
+    "connect_memory",
     "default_db_path",
     "log_id_for",
     "one",
@@ -118,6 +119,11 @@ def connect(
         con.execute(f"SET temp_directory = '{_escape(str(path) + '.tmp')}'")
         _ensure_schema(con, path)
     return con
+
+
+def connect_memory() -> duckdb.DuckDBPyConnection:
+    """An in-memory database with servflow's settings, to read a file without storing it."""
+    return duckdb.connect(":memory:", config=_config(read_only=False))
 
 
 def _escape(text: str) -> str:

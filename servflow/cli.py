@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli_mining",
     "cli_optimization",
     "cli_export",
+    "cli_dashboard",
     "cli_alerts",
 )
 

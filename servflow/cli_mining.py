@@ -55,6 +55,11 @@ def add_commands(sub: Any, db_option: Callable[[argparse.ArgumentParser], None])
     for flag, what in KPI_ATTRIBUTE_OPTIONS.items():
         p.add_argument(f"--{flag}", metavar="ATTR", help=what)
     add_filter_options(p)
+    p.add_argument(
+        "--no-publish",
+        action="store_true",
+        help="do not publish the read-only snapshot the dashboard reads",
+    )
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=_mine)
@@ -190,6 +195,7 @@ def _mine(args: argparse.Namespace) -> int:
     from mining import store
     from mining.run import build_report, mine_log
     from optimization.candidates import compute_and_store
+    from servflow.pipeline import publish_snapshot, snapshot_path_for
 
     options = _options(args)
     progress = (
@@ -207,6 +213,11 @@ def _mine(args: argparse.Namespace) -> int:
             progress("optimization candidates")
         compute_and_store(con, run.run_id)
         report = build_report(con, args.log, run.run_id)
+    if not args.no_publish:
+        # readers (the dashboard) see the new run in the published read-only snapshot
+        snapshot = publish_snapshot(args.db, snapshot_path_for(args.db))
+        if progress is not None:
+            progress(f"published the snapshot {snapshot}")
     if args.json:
         _print_json(report)
     else:

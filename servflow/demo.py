@@ -50,6 +50,10 @@ def run(db_path: str | os.PathLike[str] | None = None) -> int:
             compute_and_store(con, mined.run_id)
             print_summary(build_report(con, name, mined.run_id), db_path=db)
             print()
+    from servflow.pipeline import publish_snapshot, snapshot_path_for
+
+    snapshot = publish_snapshot(db, snapshot_path_for(db))
+    print(f"Published the read-only snapshot {snapshot} for the dashboard.")
     print(
         f"Results are stored in {db.resolve()} (tables mining_runs and run_*, see docs/results-schema.md)."
     )

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mining.run import MiningOptions, MiningRun
     from optimization.model import CandidateOptions, CandidateSet
 
-__all__ = ["ingest_paths", "mine", "publish_snapshot", "rank_candidates"]
+__all__ = ["ingest_paths", "mine", "publish_snapshot", "rank_candidates", "snapshot_path_for"]
 
 
 def ingest_paths(
@@ -93,6 +93,20 @@ def rank_candidates(
                 f"Log {log_name!r} has not been mined yet: run `servflow mine {log_name}` first."
             )
         return compute_and_store(con, chosen, options)
+
+
+def snapshot_path_for(db_path: str | os.PathLike[str] | None) -> Path:
+    """Where the read-only snapshot of a database is published: `$SERVFLOW_SNAPSHOT`, else
+    beside the database as `<name>_snapshot.duckdb` (servflow.duckdb -> servflow_snapshot.duckdb).
+
+    >>> snapshot_path_for("data/servflow.duckdb").as_posix()
+    'data/servflow_snapshot.duckdb'
+    """
+    configured = os.environ.get("SERVFLOW_SNAPSHOT")
+    if configured:
+        return Path(configured)
+    db = Path(db_path) if db_path is not None else store.default_db_path()
+    return db.with_name(f"{db.stem}_snapshot.duckdb")
 
 
 def publish_snapshot(

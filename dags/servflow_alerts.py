@@ -31,7 +31,8 @@ from airflow.sdk import (
     task,
 )
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
-from servflow_common import CONFIG_VARIABLE, DEFAULT_ARGS, MINED, TAGS, WRITER
+
+from servflow.dag_support import CONFIG_VARIABLE, DEFAULT_ARGS, MINED, TAGS, WRITER
 
 log = logging.getLogger(__name__)
 

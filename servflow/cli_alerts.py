@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from servflow.textout import printable
+
 __all__ = ["add_commands"]
 
 
@@ -96,9 +98,9 @@ def _print_effects(log: str, effects: Any) -> None:
         )
 
 
-def _one_line(text: str) -> str:
-    # log text goes to a terminal: no control characters, one line
-    return "".join(ch if ch.isprintable() else " " for ch in str(text))
+def _one_line(text: object) -> str:
+    # log text goes to a terminal: control characters as visible escapes, one line
+    return printable(text)
 
 
 def _hours(seconds: float | None) -> str:

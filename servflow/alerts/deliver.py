@@ -33,6 +33,7 @@ import duckdb
 from mining import store
 from servflow.alerts.config import AlertConfig, Recipient
 from servflow.alerts.due import AlertReport, DueAlert
+from servflow.textout import printable
 
 __all__ = [
     "CHANNELS",
@@ -122,7 +123,7 @@ class Digest:
         subject = self._t("subject").format(
             log=self.log_name, n=len(tickets), r=reminders, e=len(self.alerts) - reminders
         )
-        return " ".join(subject.split())  # no line breaks from log text in a header
+        return _one_line(subject)  # no line breaks or control characters in a header
 
     @property
     def html(self) -> str:
@@ -434,7 +435,8 @@ def utc_now() -> datetime:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """Log text on one line, control characters as visible escapes."""
+    return printable(" ".join(str(text).split()))
 
 
 # Labels appear mid-line, after servflow's own text: only inline markup needs escaping.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from alerts_support import T1, T7, SmtpServer, WebhookServer, at, load_export
 
 from mining import store
 from mining.errors import InputError
+from mining.ingest import IngestOptions, ingest_file
 from servflow.alerts import (
     alert_config_from_mapping,
     alert_effect,
@@ -332,3 +334,38 @@ def test_an_sla_attribute_the_log_lacks_is_rejected(generated) -> None:
         pytest.raises(InputError, match="no case attribute '工单类型'"),
     ):
         find_due_alerts(con, "telecom", config)
+
+
+def test_terminal_output_escapes_control_characters_from_the_log(tmp_path, capsys) -> None:
+    path = tmp_path / "ctl.csv"
+    path.write_text(
+        "case,activity,time,team\n"
+        '"A\x1b[2J","派单\nforged line",2024-01-01 08:00,"T\u202e"\n'
+        "B,close,2024-01-01 09:00,T\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "c.duckdb"
+    with store.connect(db) as con:
+        ingest_file(con, path, IngestOptions(log_name="ctl", fail_on=None))
+    config = tmp_path / "alerts.json"
+    config.write_text(
+        json.dumps(
+            {
+                "learn": False,
+                "end_activities": ["close"],
+                "rules": [
+                    {"activity": "派单\nforged line", "remind_after_h": 1, "escalate_after_h": 2}
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert (
+        main(["alerts", "ctl", "--db", str(db), "--config", str(config), "--as-of", "2024-01-02"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "A\\x1b[2J" in out and "派单\\nforged line" in out and "T\\u202e" in out
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]", out)
+    assert not any(line.startswith("forged line") for line in out.splitlines())

@@ -5,8 +5,12 @@ before its logical date) that are not stored yet, oldest first, one transaction 
 `servflow.inbox`). Re-running or backfilling an interval therefore takes exactly the files that
 had arrived by then, and never stores a file twice.
 
-    load_inbox  (DuckDB writer pool) -> announce_new_events (updates the servflow_events asset)
-                                     -> quality_gate        (fails the run on files not loaded)
+    fetch_remote -> load_inbox (DuckDB writer pool) -> announce_new_events (updates the asset)
+                                                    -> quality_gate (fails on files not loaded)
+
+`fetch_remote` first downloads the interval's new exports from the remote folder configured
+under `remote` (an SFTP server, through an Airflow connection) into the inbox; without one it
+does nothing.
 
 Configuration: the Airflow Variable `servflow_config` (JSON) or the file named by
 `$SERVFLOW_CONFIG` (JSON/TOML); see docs/airflow.md. Schedule: `$SERVFLOW_INGEST_SCHEDULE`
@@ -22,7 +26,8 @@ from typing import Any
 
 from airflow.sdk import CronDataIntervalTimetable, Variable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
-from servflow_common import CONFIG_VARIABLE, DEFAULT_ARGS, EVENTS, TAGS, WRITER
+
+from servflow.dag_support import CONFIG_VARIABLE, DEFAULT_ARGS, EVENTS, TAGS, WRITER
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +62,41 @@ def _load_until(context: Any) -> datetime:
     doc_md=__doc__,
 )
 def servflow_ingest() -> None:
-    @task(**WRITER)
+    @task
+    def fetch_remote() -> dict[str, Any]:
+        """Fetch this interval's new exports from the configured remote folder into the inbox."""
+        from mining.errors import InputError
+        from servflow.inbox import read_config
+        from servflow.remote import SftpFolder, fetch_new_files
+
+        try:
+            config = read_config(Variable.get(CONFIG_VARIABLE, default=None))
+        except InputError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        if config.remote is None:
+            log.info("No remote source configured: loading only what arrives in %s", config.inbox)
+            return {"source": None, "fetched": []}
+        until = _load_until(get_current_context())
+        with SftpFolder(config.remote.conn_id, config.remote.path).connected() as folder:
+            try:
+                fetched = fetch_new_files(folder, config.remote, config, until=until)
+            except InputError as exc:
+                raise AirflowFailException(str(exc)) from exc
+        log.info(
+            "%s: %d file(s) fetched, %d fetched before, %d modified after %s, %d ignored",
+            fetched.source,
+            len(fetched.fetched),
+            fetched.already_fetched,
+            fetched.not_yet,
+            until.isoformat(),
+            fetched.ignored,
+        )
+        return fetched.summary()
+
+    # depends_on_past: a run loads only after the previous run (by logical date) has loaded,
+    # so the intervals of a backfill, or a backfill and the scheduled runs, load oldest first
+    # whatever the number of active runs.
+    @task(**WRITER, depends_on_past=True)
     def load_inbox() -> dict[str, Any]:
         """Load this interval's inbox files; returns the run's summary (no data)."""
         from mining.errors import InputError
@@ -76,8 +115,20 @@ def servflow_ingest() -> None:
             config.source,
             until.isoformat(),
         )
-        report = load_new_files(config, until=until, run_id=str(context["run_id"]))
+        attempt = int(getattr(context.get("ti"), "try_number", None) or 1)
+        report = load_new_files(config, until=until, run_id=str(context["run_id"]), attempt=attempt)
         summary = report.summary()
+        for earlier in report.earlier_attempts:
+            log.info(
+                "Earlier attempt %s (%s): %d file(s), %d loaded, %d events added%s; report %s",
+                earlier["attempt"],
+                "complete" if earlier["complete"] else "stopped",
+                earlier["files"],
+                earlier["loaded"],
+                earlier["events_added"],
+                f", error {earlier['error']}" if earlier["error"] else "",
+                earlier["report"],
+            )
         for outcome in report.files:
             log.info(
                 "%s [%s]: %s, %d events added, %d already stored, %d rows rejected",
@@ -133,6 +184,7 @@ def servflow_ingest() -> None:
 
     # mypy sees the XComArg; at run time each task receives load_inbox's summary dict.
     summary = load_inbox()
+    fetch_remote() >> summary
     announce_new_events(summary)  # type: ignore[arg-type]
     quality_gate(summary)  # type: ignore[arg-type]
 

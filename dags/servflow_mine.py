@@ -19,7 +19,8 @@ from typing import Any
 
 from airflow.sdk import TriggerRule, Variable, dag, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
-from servflow_common import CONFIG_VARIABLE, DEFAULT_ARGS, EVENTS, TAGS, WRITER
+
+from servflow.dag_support import CONFIG_VARIABLE, DEFAULT_ARGS, EVENTS, TAGS, WRITER
 
 log = logging.getLogger(__name__)
 

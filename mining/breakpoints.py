@@ -266,7 +266,8 @@ def find_sla_breaches(
         known = ", ".join(sorted(keys)) or "none"
         raise InputError(
             f"No selected case has the attribute {type_attribute!r} (case attributes: {known}). "
-            "Pass the attribute that holds the ticket type as type_attribute."
+            "Name the attribute that holds the ticket type with --sla-attribute "
+            "(type_attribute in Python)."
         )
     params: dict[str, Any] = {
         "attribute": type_attribute,

@@ -1,7 +1,9 @@
 """What is stored: logs, their loads and data-quality reports.
 
 >>> import tempfile, pathlib
->>> list_logs(pathlib.Path(tempfile.mkdtemp()) / "empty.duckdb")
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> store.connect(folder / "empty.duckdb").close()
+>>> list_logs(folder / "empty.duckdb")
 []
 """
 
@@ -24,10 +26,8 @@ def _records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 def _open(db_path: str | os.PathLike[str] | None) -> duckdb.DuckDBPyConnection:
-    path = db_path if db_path is not None else store.default_db_path()
-    if not os.path.exists(path):
-        return store.connect(path)  # creates an empty database with the schema
-    return store.connect(path, read_only=True)
+    # a reader never creates a database: a mistyped --db is "no such database", not a new file
+    return store.connect(db_path, read_only=True)
 
 
 def list_logs(db_path: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:

@@ -6,6 +6,8 @@ anything else is a bug.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "HostileInputError",
     "InputError",
@@ -29,7 +31,22 @@ class HostileInputError(InputError):
 
 
 class QualityGateError(InputError):
-    """A load's data-quality findings reached the configured failure severity."""
+    """A load's data-quality findings reached the configured failure severity.
+
+    `findings` holds the load's findings (`mining.quality.QualityFinding`) and
+    `rejected_examples` its first rejected rows (`{"row": n, "reason": ...}`), so a caller can
+    show what stopped the load.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        findings: tuple[Any, ...] = (),
+        rejected_examples: tuple[dict[str, Any], ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.findings = tuple(findings)
+        self.rejected_examples = tuple(rejected_examples)
 
 
 class UnknownLogError(InputError):

@@ -155,11 +155,17 @@ def check_staged_events(
     notes: tuple[str, ...] = (),
     has_start: bool = False,
     now: datetime | None = None,
+    placeholders: tuple[tuple[str, int, tuple[str, ...]], ...] = (),
+    type_notes: tuple[str, ...] = (),
 ) -> tuple[QualityFinding, ...]:
-    """Run every check over the temp table `sf_valid` (the rows that became events)."""
+    """Run every check over the temp table `sf_valid` (the rows that became events).
+
+    `placeholders` lists (column, count, values) of placeholder values read as missing."""
     findings: list[QualityFinding] = []
     valid_row = one(con, "SELECT count(*) FROM sf_valid")
     valid = int(valid_row[0]) if valid_row else 0
+    if placeholders:
+        findings.append(_placeholder_finding(placeholders, rows_read))
 
     if rejected:
         share = rejected / rows_read if rows_read else 1.0
@@ -171,13 +177,19 @@ def check_staged_events(
                 rejected,
                 share,
                 f"{rejected} of {rows_read} rows were rejected (missing case, activity or "
-                "timestamp, unreadable timestamp, or malformed record); see the examples.",
+                "timestamp, unreadable timestamp, or malformed record); first: "
+                + "; ".join(f"row {e['row']}: {e['reason']}" for e in reject_examples[:3])
+                + ".",
                 tuple(reject_examples[:5]),
             )
         )
     for note in notes:
         findings.append(
             QualityFinding("duplicate_header", "ambiguous column names", "info", 1, None, note)
+        )
+    for note in type_notes:
+        findings.append(
+            QualityFinding("mixed_value_types", "mixed value types", "warning", 1, None, note)
         )
     if valid == 0:
         return tuple(findings)
@@ -228,6 +240,30 @@ def check_staged_events(
     return tuple(findings)
 
 
+def _placeholder_finding(
+    placeholders: tuple[tuple[str, int, tuple[str, ...]], ...], rows_read: int
+) -> QualityFinding:
+    total = sum(n for _, n, _ in placeholders)
+    worst = max(n for _, n, _ in placeholders) / rows_read if rows_read else 0.0
+    listed = "; ".join(
+        f"{column}: {n:,} ({', '.join(repr(v) for v in values)})"
+        for column, n, values in placeholders[:5]
+    )
+    return QualityFinding(
+        "placeholder_values",
+        "missing values written as placeholders",
+        "warning" if worst >= 0.05 else "info",
+        total,
+        worst,
+        f"{total:,} values are placeholders for missing data and were stored as missing "
+        f"(resources, teams and attributes; case ids are kept as written): {listed}.",
+        tuple(
+            {"column": column, "count": n, "values": list(values)}
+            for column, n, values in placeholders[:10]
+        ),
+    )
+
+
 def _label_findings(labels: list[tuple[str, int]]) -> list[QualityFinding]:
     findings: list[QualityFinding] = []
     names = [name for name, _ in labels]
@@ -257,6 +293,8 @@ def _label_findings(labels: list[tuple[str, int]]) -> list[QualityFinding]:
                 examples,
             )
         )
+
+    findings.extend(_identifier_findings(names, counts))
 
     # Distorted / synonymous labels: equal after folding case, width, spaces and punctuation,
     # or nearly equal spellings of a label.
@@ -297,6 +335,56 @@ def _label_findings(labels: list[tuple[str, int]]) -> list[QualityFinding]:
             )
         )
     return findings
+
+
+# Tokens that identify a ticket, a customer or a person: ids with five or more digits
+# (GD00000002, 13800000000), e-mail addresses.
+_ID_TOKEN = re.compile(r"[A-Za-z]{0,6}\d{5,}|[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+def _identifier_findings(names: list[str], counts: dict[str, int]) -> list[QualityFinding]:
+    """Labels that carry identifiers (ticket, phone, e-mail) or extra words after another
+    label ("受理 GD00000002 张三" beside "受理"): personal data inside an activity name, which
+    pseudonymization does not reach, and one activity split into many labels."""
+    known = set(names)
+    extras: dict[str, list[str]] = {}
+    by_prefix: dict[str, set[str]] = defaultdict(set)
+    for name in names:
+        words = name.split()
+        for cut in range(len(words) - 1, 0, -1):
+            prefix = " ".join(words[:cut])
+            if prefix in known:
+                extras[name] = [w for w in words[cut:] if not _ID_TOKEN.fullmatch(w)]
+                by_prefix[prefix].add(" ".join(extras[name]))
+                break
+    flagged = []
+    for name in names:
+        ids = [m.group(0) for m in _ID_TOKEN.finditer(name)]
+        extra = extras.get(name, [])
+        # words after another label count when they vary (names), not for one fixed phrase
+        varied = any(name.startswith(p + " ") and len(v) >= 3 for p, v in by_prefix.items())
+        if ids or (extra and varied):
+            flagged.append((name, ids, extra))
+    if not flagged:
+        return []
+    examples = tuple(
+        {"label": name, "identifiers": ids, "extra_words": extra, "events": counts[name]}
+        for name, ids, extra in flagged[:5]
+    )
+    return [
+        QualityFinding(
+            "identifiers_in_labels",
+            "polluted labels (identifiers or names inside labels)",
+            "warning",
+            len(flagged),
+            len(flagged) / len(names),
+            f"{len(flagged)} activity labels carry identifiers (ticket, phone or e-mail) or "
+            "words beyond another label, such as a person's name; they are personal data that "
+            "pseudonymization does not reach, and they split one activity into many. Clean "
+            "the activity column at the source.",
+            examples,
+        )
+    ]
 
 
 def _fold(name: str) -> str:

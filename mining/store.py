@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 
 from mining.errors import StorageError, UnknownLogError
+from mining.settings import read_settings
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -38,12 +39,11 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = "2"
-DEFAULT_DB_NAME = "servflow.duckdb"
 
 
 def default_db_path() -> Path:
     """The database file: `$SERVFLOW_DB`, else `./servflow.duckdb`."""
-    return Path(os.environ.get("SERVFLOW_DB") or DEFAULT_DB_NAME)
+    return read_settings().db
 
 
 @cache
@@ -81,30 +81,34 @@ def _config(read_only: bool) -> dict[str, Any]:
         "TimeZone": "UTC",
         "preserve_insertion_order": True,
     }
-    memory = os.environ.get("SERVFLOW_MEMORY_LIMIT", "3GB")
-    if memory:
-        config["memory_limit"] = memory
-    threads = os.environ.get("SERVFLOW_THREADS")
-    if threads:
-        config["threads"] = int(threads)
+    settings = read_settings()
+    config["memory_limit"] = settings.memory_limit
+    if settings.threads is not None:
+        config["threads"] = settings.threads
     if read_only:
         config["access_mode"] = "READ_ONLY"
     return config
 
 
 def connect(
-    db_path: str | os.PathLike[str] | None = None, *, read_only: bool = False
+    db_path: str | os.PathLike[str] | None = None,
+    *,
+    read_only: bool = False,
+    create: bool = True,
 ) -> duckdb.DuckDBPyConnection:
-    """Open the servflow database (created with its schema if missing, unless read-only).
+    """Open the servflow database (created with its schema if missing, unless read-only or
+    `create` is False: then a missing file is `StorageError` "no such database").
 
     Read-only connections are for readers (dashboard, reports on snapshots); a DuckDB file has
     one writer process at a time.
     """
     path = Path(db_path) if db_path is not None else default_db_path()
-    if read_only and not path.exists():
+    if (read_only or not create) and not path.is_file():
         raise StorageError(
-            f"Database file {path} does not exist. Load a log first with `servflow ingest`, "
-            "or point --db / SERVFLOW_DB at an existing servflow database."
+            f"no such database: {path}"
+            + (" is a folder" if path.is_dir() else " does not exist")
+            + ". Load a log first with `servflow ingest`, or point --db / SERVFLOW_DB at an "
+            "existing servflow database; nothing was created."
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -24,7 +24,9 @@ from optimization.model import (
     Change,
     Criterion,
     TimeLimitRule,
+    TooRare,
     Weights,
+    signed_share,
 )
 from optimization.replay import CaseLog, replay
 
@@ -39,7 +41,8 @@ CRITERIA: dict[str, tuple[str, str]] = {
     "time": (
         "hours per month",
         "time attached to the step each month: executions x mean service time where the log has "
-        "start times, else x mean waiting time before it; score: log-scaled against the largest",
+        "start times, else x mean waiting time before it counted up to 1 h per execution (the "
+        "most automating it is credited with); score: log-scaled against the largest",
     ),
     "standardization": (
         "share",
@@ -89,6 +92,13 @@ MACHINE_CV = 0.02  # durations this regular (with >= 20 runs) are a machine's
 INSTANT_S = 1.0  # steps recorded within a second of the previous one ...
 INSTANT_SHARE = 0.95  # ... this often are system-triggered
 DAY = 86400.0
+HANDLING_CAP_S = 3600.0  # without start times, automating a step saves at most this per run
+SHORT_S = 600.0  # a step this quick (median) is called short in the rationale
+# Volume confidence: a step's score is multiplied by n / (n + VOLUME_PRIOR) for its n
+# executions, as if VOLUME_PRIOR executions had spoken against automating it. Criteria measured
+# on few executions are uncertain (one execution is trivially deterministic), so a rarer step
+# never outranks a more frequent one with the same criteria.
+VOLUME_PRIOR = 10
 
 
 # --------------------------------------------------------------------------------------------
@@ -239,7 +249,14 @@ def profile_activities(
                 has_service=has_service,
                 median_s=float(np.median(finite)) if len(finite) else None,
                 mean_s=float(finite.mean()) if len(finite) else None,
-                hours_per_month=float(finite.mean()) * count / months / 3600
+                # without start times a wait counts up to HANDLING_CAP_S, the most automating
+                # the step is credited with (a 30-day wait is not time the step takes)
+                hours_per_month=float(
+                    (finite if has_service else np.minimum(finite, HANDLING_CAP_S)).mean()
+                )
+                * count
+                / months
+                / 3600
                 if len(finite)
                 else None,
                 cv=_cv(basis),
@@ -361,10 +378,18 @@ def _time_limit_rule(log: CaseLog, p: _Profile) -> TimeLimitRule | None:
     onward = p.successors[(p.successors >= 0) & (p.successors != p.id)]
     successor, _share = _mode_share(onward if len(onward) else p.successors[p.successors >= 0])
     expected = log.activity_names.get(successor) if successor >= 0 else None
-    # the team that usually does the expected next step right after this one
+    # who usually does the expected next step right after this one: the team holding the
+    # ticket where the log has teams, else the resource
     follows = np.flatnonzero(p.mask & (log.next_act == successor)) + 1
-    teams = Counter(int(t) for t in log.team[follows] if t >= 0)
-    team = log.team_names.get(teams.most_common(1)[0][0]) if teams else None
+    has_teams = bool((log.team >= 0).any())
+    unit: Literal["team", "resource"] = "team" if has_teams else "resource"
+    holders, names = (log.team, log.team_names) if has_teams else (log.resource, log.resource_names)
+    held = holders[follows]
+    held = held[held >= 0]
+    team, share = None, None
+    if len(held):
+        holder, share = _mode_share(held)
+        team = names.get(holder)
     caught = (int((waits > remind).sum()) + p.stalled_after) / months
     escalations = (int((waits > escalate).sum()) + p.stalled_after) / months
     return TimeLimitRule(
@@ -375,6 +400,8 @@ def _time_limit_rule(log: CaseLog, p: _Profile) -> TimeLimitRule | None:
         remind_team=team,
         tickets_per_month_caught=round(caught, 2),
         escalations_per_month=round(escalations, 2),
+        remind_unit=unit if team is not None else None,
+        remind_share=round(share, 4) if team is not None and share is not None else None,
     )
 
 
@@ -413,15 +440,17 @@ def rank_automation(
     profiles: list[_Profile],
     options: CandidateOptions,
     type_attr: str | None,
-) -> tuple[list[AutomationCandidate], list[AlreadyAutomated]]:
-    """Automation candidates ranked by score, and the activities left out as automated."""
+) -> tuple[list[AutomationCandidate], list[AlreadyAutomated], list[TooRare]]:
+    """Automation candidates ranked by score, the activities left out as automated, and those
+    too rare to judge (below `options.min_executions` or `options.min_case_share`)."""
     tops = {
         "per_month": max((p.per_month for p in profiles), default=1.0),
         "hours": max((p.hours_per_month or 0.0 for p in profiles), default=1.0),
         "resources": float(max((p.resources for p in profiles), default=1)),
     }
     automated: list[AlreadyAutomated] = []
-    scored: list[tuple[float, _Profile, tuple[Criterion, ...]]] = []
+    too_rare: list[TooRare] = []
+    scored: list[tuple[float, float, _Profile, tuple[Criterion, ...]]] = []
     for p in profiles:
         reason = _already_automated(p, options)
         if reason is not None:
@@ -429,22 +458,29 @@ def rank_automation(
             continue
         if p.always_first:
             continue  # a case's opening event (the request arriving) is not a step to automate
+        if p.count < options.min_executions or p.cases < options.min_case_share * log.cases:
+            too_rare.append(TooRare(p.name, p.count, p.cases))
+            continue
         criteria = _criteria(p, options.weights, tops)
-        scored.append((_score(criteria), p, criteria))
-    scored.sort(key=lambda item: (-item[0], item[1].name))
+        confidence = p.count / (p.count + VOLUME_PRIOR)
+        scored.append((round(_score(criteria) * confidence, 4), confidence, p, criteria))
+    # ties: the more frequent step first, then by name, so ids are stable across re-runs
+    scored.sort(key=lambda item: (-item[0], -item[2].count, item[2].name))
     lead_before = float(log.lead_times().mean()) if log.cases else 0.0
     out: list[AutomationCandidate] = []
-    for rank, (score, p, criteria) in enumerate(scored[: options.top], 1):
+    for rank, (score, confidence, p, criteria) in enumerate(scored[: options.top], 1):
         kind = _kind(p, log, type_attr)
         rule = _time_limit_rule(log, p) if kind == "time_limit_rule" else None
         if kind == "time_limit_rule" and rule is None:
             kind = "system_integration"
+        hours: float | None
         if kind == "time_limit_rule" and rule is not None:
             change = Change("cap_wait", (p.name,), threshold_s=rule.escalate_after_s)
-            hours = 0.0
+            hours = 0.0  # a reminder shortens the wait, not the work
         elif kind == "self_service":
             change = Change("automate", (p.name,), _saves(p), share=SELF_SERVICE_SHARE)
-            hours = SELF_SERVICE_SHARE * _service_hours(p)
+            service = _service_hours(p)
+            hours = None if service is None else SELF_SERVICE_SHARE * service
         else:
             change = Change("automate", (p.name,), _saves(p))
             hours = _service_hours(p)
@@ -457,19 +493,22 @@ def rank_automation(
                 kind=kind,
                 executions_per_month=round(p.per_month, 2),
                 median_duration_s=p.median_s,
-                hours_saved_per_month=round(hours, 2),
+                hours_saved_per_month=None if hours is None else round(hours, 2),
                 lead_time_change_s=round(effect.mean_change_s, 1),
                 criteria=criteria,
-                rationale=_automation_rationale(p, kind, rule, effect.mean_change_s, lead_before),
+                rationale=_automation_rationale(
+                    p, kind, rule, effect.mean_change_s, lead_before, hours
+                ),
                 rule=rule,
                 change=change,
+                executions=p.count,
+                cases=p.cases,
+                confidence=round(confidence, 4),
             )
         )
     automated.sort(key=lambda a: a.activity)
-    return out, automated
-
-
-HANDLING_CAP_S = 3600.0  # without start times, automating a step saves at most this per run
+    too_rare.sort(key=lambda t: (-t.executions, t.activity))
+    return out, automated, too_rare
 
 
 def _saves(p: _Profile) -> float | None:
@@ -479,9 +518,10 @@ def _saves(p: _Profile) -> float | None:
     return None if p.has_service else HANDLING_CAP_S
 
 
-def _service_hours(p: _Profile) -> float:
+def _service_hours(p: _Profile) -> float | None:
+    """Hours of service time a month; None where the log has no start times for the step."""
     if not p.has_service or p.mean_s is None:
-        return 0.0
+        return None
     return float(p.mean_s * p.per_month / 3600)
 
 
@@ -499,29 +539,46 @@ def _hours_text(seconds: float | None) -> str:
     return f"{sign}{seconds / DAY:.1f} d"
 
 
+def _rate_text(per_month: float) -> str:
+    """Executions a month as people read them: no false "0" for a rare step."""
+    if per_month >= 10:
+        return f"{per_month:,.0f}"
+    if per_month >= 1:
+        return f"{per_month:.1f}"
+    return f"{per_month:.2f}"
+
+
 def _automation_rationale(
-    p: _Profile, kind: str, rule: TimeLimitRule | None, change_s: float, lead_before: float
+    p: _Profile,
+    kind: str,
+    rule: TimeLimitRule | None,
+    change_s: float,
+    lead_before: float,
+    hours: float | None,
 ) -> str:
     basis = "service time" if p.has_service else "wait before it"
+    runs = f"{p.name} runs {_rate_text(p.per_month)} times a month ({p.count:,} executions"
     facts = (
-        f"{p.name} runs {p.per_month:,.0f} times a month (median {basis} "
-        f"{_hours_text(p.median_s)}, CV {p.cv:.2f}); "
+        f"{runs}; median {basis} {_hours_text(p.median_s)}, CV {p.cv:.2f}); "
         if p.cv is not None
-        else f"{p.name} runs {p.per_month:,.0f} times a month; "
+        else f"{runs}); "
     )
+    resources = f"{p.resources} resource" + ("s" if p.resources != 1 else "")
+    teams = f" in {p.teams} team" + ("s" if p.teams != 1 else "") if p.teams else ""
     facts += (
         f"its next step is the same in {p.next_share:.0%} of executions"
         + (f" and follows from '{p.rule_attr}' in {p.accuracy:.0%}" if p.rule_attr else "")
-        + f"; {p.exception_rate:.0%} exceptions or rework; done by {p.resources} resources"
-        + (f" in {p.teams} team(s)" if p.teams else "")
-        + ". "
+        + f"; {p.exception_rate:.0%} exceptions or rework; done by {resources}{teams}. "
     )
+    # deterministic: the same next step, or one the ticket's attributes decide
+    deterministic = max(np.nan_to_num(p.next_share), np.nan_to_num(p.accuracy)) >= 0.8
     if kind == "time_limit_rule" and rule is not None:
         action = (
             "Tickets wait after it with a long tail"
-            + (f" and {p.stalled_after} stalled there" if p.stalled_after else "")
+            + (f" and {p.stalled_after:,} stalled there" if p.stalled_after else "")
             + f": a time-limit rule ({rule.describe()}) would have fired for "
-            f"{rule.tickets_per_month_caught:,.0f} tickets a month."
+            f"{_rate_text(rule.tickets_per_month_caught)} tickets a month. It shortens waiting, "
+            "not work."
         )
     elif kind == "self_service":
         action = (
@@ -529,11 +586,27 @@ def _automation_rationale(
             f"first team: a self-service channel (IVR, SMS, app) could take about "
             f"{SELF_SERVICE_SHARE:.0%} of them."
         )
-    elif p.median_s is not None and p.median_s <= HANDLING_CAP_S:
-        action = (
-            "A short, deterministic step right after the previous one: a system integration or "
-            "data interface can do it."
-        )
+    elif p.has_service or p.median_s is None or p.median_s <= HANDLING_CAP_S:
+        short = p.median_s is not None and p.median_s <= SHORT_S
+        if short and deterministic:
+            action = (
+                "A short, deterministic step: a system integration or data interface can do it."
+            )
+        elif deterministic:
+            took = (
+                f"of a median {_hours_text(p.median_s)} of service time"
+                if p.has_service
+                else f"that comes a median {_hours_text(p.median_s)} after the previous one"
+            )
+            action = (
+                f"A deterministic step {took}: a system integration or data interface can take "
+                "over its rule-based part."
+            )
+        else:
+            action = (
+                f"Its next step varies (the same in {p.next_share:.0%}): a system integration or "
+                "data interface can do it once its decisions are made rule-based."
+            )
     else:
         action = (
             "A standardized step a system integration or data interface can do; it comes a "
@@ -541,9 +614,15 @@ def _automation_rationale(
             "the customer or a deadline, so automating it is counted as saving at most "
             f"{_hours_text(HANDLING_CAP_S)} a run."
         )
+    if kind != "time_limit_rule":
+        action += (
+            f" Effort saved: {hours:,.1f} h a month of service time."
+            if hours is not None
+            else " Effort saved: unknown, the log has no start times for this step."
+        )
     effect = (
         f" Replayed on the log: mean lead time {_hours_text(change_s)} per case"
-        + (f" ({change_s / lead_before:+.1%})" if lead_before > 0 else "")
+        + (f" ({signed_share(change_s / lead_before)})" if lead_before > 0 else "")
         + "."
     )
     return facts + action + effect

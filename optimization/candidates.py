@@ -17,6 +17,7 @@ rank after the replayed ones, by the share of cases behind them.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -39,6 +40,7 @@ from optimization.model import (
     Evidence,
     RestructuringCandidate,
     TimeLimitRule,
+    TooRare,
     Weights,
 )
 from optimization.replay import CaseLog, load_cases, run_query, run_row
@@ -109,7 +111,7 @@ def find_candidates(
     type_attr = _pick_attribute(log, options.type_attribute, TYPE_NAMES)
     channel_attr = _pick_attribute(log, options.channel_attribute, CHANNEL_NAMES)
     profiles = profile_activities(log, options, sections, type_attr)
-    automation, automated = rank_automation(log, profiles, options, type_attr)
+    automation, automated, too_rare = rank_automation(log, profiles, options, type_attr)
     restructuring = find_restructuring(log, sections, type_attr, channel_attr)
     return CandidateSet(
         log_name=str(run["log_name"]),
@@ -118,6 +120,7 @@ def find_candidates(
         restructuring=tuple(restructuring[: options.top]),
         already_automated=tuple(automated),
         weights=options.weights,
+        too_rare=tuple(too_rare),
     )
 
 
@@ -137,6 +140,7 @@ def store_candidates(
             "automation_candidates",
             "restructuring_candidates",
             "already_automated",
+            "automation_support",
         ):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
         run_query(
@@ -161,7 +165,9 @@ def store_candidates(
                 kind=a.kind,
                 executions_per_month=a.executions_per_month,
                 median_duration_s=a.median_duration_s,
-                hours_saved_per_month=a.hours_saved_per_month,
+                hours_saved_per_month=(
+                    math.nan if a.hours_saved_per_month is None else a.hours_saved_per_month
+                ),
                 lead_time_change_s=a.lead_time_change_s,
                 criteria=_json([c.as_dict() for c in a.criteria]),
                 rationale=a.rationale,
@@ -194,6 +200,31 @@ def store_candidates(
                 activity=x.activity,
                 reason=x.reason,
             )
+        for a in found.automation:
+            if a.executions is not None:
+                run_query(
+                    con,
+                    "opt_insert_support",
+                    run_id=run_id,
+                    activity=a.activity,
+                    executions=a.executions,
+                    cases=a.cases or 0,
+                    confidence=a.confidence,
+                    too_rare=False,
+                    rank=0,
+                )
+        for rank, t in enumerate(found.too_rare, 1):
+            run_query(
+                con,
+                "opt_insert_support",
+                run_id=run_id,
+                activity=t.activity,
+                executions=t.executions,
+                cases=t.cases,
+                confidence=None,
+                too_rare=True,
+                rank=rank,
+            )
 
 
 def candidates_for_run(con: duckdb.DuckDBPyConnection, run_id: int) -> CandidateSet | None:
@@ -205,10 +236,12 @@ def candidates_for_run(con: duckdb.DuckDBPyConnection, run_id: int) -> Candidate
     if not head:
         return None
     log_name, weights_json = head[0]
+    support = _support(con, run_id)
     automation = []
     for row in run_query(con, "opt_read_automation", run_id=run_id).fetchall():
         (cid, activity, score, kind, epm, median, hours, change_s, criteria, rationale) = row[:10]
         rule, change = row[10], row[11]
+        executions, cases, confidence = support.get(activity, (None, None, None))
         automation.append(
             AutomationCandidate(
                 id=cid,
@@ -217,12 +250,15 @@ def candidates_for_run(con: duckdb.DuckDBPyConnection, run_id: int) -> Candidate
                 kind=kind,
                 executions_per_month=epm,
                 median_duration_s=median,
-                hours_saved_per_month=hours,
+                hours_saved_per_month=None if hours is None or math.isnan(hours) else hours,
                 lead_time_change_s=change_s,
                 criteria=tuple(Criterion(**c) for c in json.loads(criteria)),
                 rationale=rationale,
                 rule=_rule(json.loads(rule)) if rule else None,
                 change=Change.from_dict(json.loads(change)) if change else None,
+                executions=executions,
+                cases=cases,
+                confidence=confidence,
             )
         )
     restructuring = []
@@ -255,6 +291,7 @@ def candidates_for_run(con: duckdb.DuckDBPyConnection, run_id: int) -> Candidate
         restructuring=tuple(restructuring),
         already_automated=tuple(automated),
         weights=Weights(**json.loads(weights_json)),
+        too_rare=_too_rare(con, run_id),
     )
 
 
@@ -301,6 +338,30 @@ def compute_and_store(
 # Storage helpers
 
 
+def _support_rows(con: duckdb.DuckDBPyConnection, run_id: int) -> list[tuple[Any, ...]]:
+    try:
+        return list(run_query(con, "opt_read_support", run_id=run_id).fetchall())
+    except duckdb.CatalogException:
+        return []  # a database written before the support was stored (opened read-only)
+
+
+def _support(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, tuple[int, int, float]]:
+    """Activity -> (executions, cases, volume confidence) of the proposed activities."""
+    return {
+        str(activity): (int(executions), int(cases), float(confidence))
+        for activity, executions, cases, confidence, too_rare in _support_rows(con, run_id)
+        if not too_rare
+    }
+
+
+def _too_rare(con: duckdb.DuckDBPyConnection, run_id: int) -> tuple[TooRare, ...]:
+    return tuple(
+        TooRare(str(activity), int(executions), int(cases))
+        for activity, executions, cases, _confidence, too_rare in _support_rows(con, run_id)
+        if too_rare
+    )
+
+
 def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, default=str)
 
@@ -317,6 +378,8 @@ def _options_json(options: CandidateOptions) -> dict[str, Any]:
         "type_attribute": options.type_attribute,
         "channel_attribute": options.channel_attribute,
         "top": options.top,
+        "min_executions": options.min_executions,
+        "min_case_share": options.min_case_share,
     }
 
 

@@ -35,8 +35,10 @@ __all__ = [
     "RestructuringKind",
     "Stats",
     "TimeLimitRule",
+    "TooRare",
     "Weights",
     "WhatIfResult",
+    "signed_share",
 ]
 
 AutomationKind = Literal["system_integration", "time_limit_rule", "self_service"]
@@ -156,6 +158,29 @@ class Evidence:
         return dict(_plain(self))
 
 
+# A rule names who usually does the expected step; below SOLE_HOLDER_SHARE of those tickets
+# with the share, below MAIN_HOLDER_SHARE as the most common of many holders.
+SOLE_HOLDER_SHARE = 0.95
+MAIN_HOLDER_SHARE = 0.5
+NO_START_TIMES = "unknown, the log has no start times for this step (no service times to measure)"
+
+
+def signed_share(share: float) -> str:
+    """A signed percentage with two significant digits below 1% (one decimal from 1% on), so a
+    small change never reads as "-0.0%".
+
+    >>> signed_share(-0.2671), signed_share(-0.0099), signed_share(-0.00043), signed_share(-2e-5)
+    ('-26.7%', '-0.99%', '-0.043%', '-0.0020%')
+    """
+    if not math.isfinite(share):
+        return "n/a"
+    percent = share * 100
+    if percent == 0:
+        return "+0.0%"
+    decimals = min(4, max(1, 1 - math.floor(math.log10(abs(percent)))))
+    return f"{percent:+.{decimals}f}%"
+
+
 def _span(seconds: float) -> str:
     """A rule's time as people state it: days from three days on, else hours or minutes."""
     if seconds >= 3 * 86400:
@@ -170,9 +195,11 @@ class TimeLimitRule:
     """A time-limit / reminder / escalation rule (时限、提醒、升级、催促) learned from normal waits.
 
     "After `after_activity`, if no `expected_activity` within `remind_after_s`, remind
-    `remind_team`; escalate at `escalate_after_s`." `tickets_per_month_caught` is how many
-    tickets a month the reminder would have fired for in the log, `escalations_per_month` the
-    same for the escalation.
+    `remind_team`; escalate at `escalate_after_s`." `remind_team` is who usually does the
+    expected step after this one: a team (org:group) where the log has teams (`remind_unit`
+    "team"), else a resource ("resource"); `remind_share` is the share of those executions it
+    does. `tickets_per_month_caught` is how many tickets a month the reminder would have fired
+    for in the log, `escalations_per_month` the same for the escalation.
     """
 
     after_activity: str
@@ -182,13 +209,29 @@ class TimeLimitRule:
     remind_team: str | None
     tickets_per_month_caught: float
     escalations_per_month: float
+    remind_unit: Literal["team", "resource"] | None = None
+    remind_share: float | None = None
 
     def describe(self) -> str:
         target = self.expected_activity or "any next step"
-        team = self.remind_team or "the team holding the ticket"
+        unit = self.remind_unit or "team"
+        share = self.remind_share
+        if self.remind_team is None:
+            team = "the ticket's holder (the log names none)"
+        elif share is not None and share < MAIN_HOLDER_SHARE:
+            team = f"the {unit} holding the ticket (most often {self.remind_team}, {share:.0%})"
+        elif share is not None and share < SOLE_HOLDER_SHARE:
+            team = f"{unit} {self.remind_team} (holds {share:.0%} of these tickets)"
+        else:
+            team = f"{unit} {self.remind_team}"
+        escalate = (
+            " and escalate"  # the normal waits do not tell the two apart
+            if _span(self.escalate_after_s) == _span(self.remind_after_s)
+            else f"; escalate at {_span(self.escalate_after_s)}"
+        )
         return (
             f"after {self.after_activity}, if no {target} within {_span(self.remind_after_s)}, "
-            f"remind {team}; escalate at {_span(self.escalate_after_s)}"
+            f"remind {team}{escalate}"
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -200,7 +243,11 @@ class AutomationCandidate:
     """An activity proposed for automation, with the criteria behind its score.
 
     `lead_time_change_s` is the expected change of the mean lead time per case (negative =
-    shorter); `hours_saved_per_month` the expected effort saved.
+    shorter); `hours_saved_per_month` the expected effort saved, None where the log cannot
+    measure it (no start times, so no service times): `hours_saved_reason` says why, and also
+    why a time-limit rule saves none. `executions` is how often the step ran in the run's cases,
+    `cases` in how many of them, and `confidence` the volume factor n / (n + 10) already
+    applied to `score`.
     """
 
     id: str
@@ -209,17 +256,42 @@ class AutomationCandidate:
     kind: AutomationKind
     executions_per_month: float
     median_duration_s: float | None
-    hours_saved_per_month: float
+    hours_saved_per_month: float | None
     lead_time_change_s: float
     criteria: tuple[Criterion, ...]
     rationale: str
     rule: TimeLimitRule | None = None
     change: Change | None = None  # what the what-if replays
+    executions: int | None = None
+    cases: int | None = None
+    confidence: float | None = None
+
+    @property
+    def hours_saved_reason(self) -> str | None:
+        """Why `hours_saved_per_month` is unknown or zero; None when it is measured."""
+        if self.kind == "time_limit_rule":
+            return "a time-limit rule shortens waiting, not work"
+        if self.hours_saved_per_month is None:
+            return NO_START_TIMES
+        return None
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(_plain(self))
         data["rule"] = self.rule.as_dict() if self.rule is not None else None
+        data["hours_saved_reason"] = self.hours_saved_reason
         return data
+
+
+@dataclass(frozen=True, slots=True)
+class TooRare:
+    """An activity that ran too seldom for its criteria to mean anything: listed, not scored."""
+
+    activity: str
+    executions: int
+    cases: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(_plain(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +359,9 @@ class CandidateOptions:
     - `automated_activities`: activities flagged as already automated.
     - `type_attribute` / `channel_attribute`: case attributes holding the ticket type and the
       channel (default: detected by name, e.g. ticket_type / channel).
+    - `min_executions` / `min_case_share`: the support an activity needs to be scored (at least
+      this many executions, and this share of the cases: 0 = no share needed); rarer ones are
+      listed as too rare to judge, as criteria measured on a handful of executions say nothing.
     """
 
     weights: Weights = field(default_factory=Weights)
@@ -304,6 +379,8 @@ class CandidateOptions:
     type_attribute: str | None = None
     channel_attribute: str | None = None
     top: int = 20
+    min_executions: int = 30
+    min_case_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +393,7 @@ class CandidateSet:
     restructuring: tuple[RestructuringCandidate, ...]
     already_automated: tuple[AlreadyAutomated, ...]
     weights: Weights = field(default_factory=Weights)
+    too_rare: tuple[TooRare, ...] = ()
 
     def find(self, candidate_id: str) -> AutomationCandidate | RestructuringCandidate | None:
         for a in self.automation:
@@ -334,6 +412,7 @@ class CandidateSet:
             "automation": [c.as_dict() for c in self.automation],
             "restructuring": [c.as_dict() for c in self.restructuring],
             "already_automated": [a.as_dict() for a in self.already_automated],
+            "too_rare": [t.as_dict() for t in self.too_rare],
             "weights": self.weights.as_dict(),
         }
 
@@ -399,10 +478,18 @@ class WhatIfResult:
                 "after_high": self.lead_time_after_high.as_dict(),
             },
             "stalled": {"before": self.stalled_before, "after": self.stalled_after},
-            "work_hours": {"before": self.work_hours_before, "after": self.work_hours_after},
+            "work_hours": self._work_hours(),
             "assumptions": list(self.assumptions),
             "distribution": self.deciles(),
         }
+
+    def _work_hours(self) -> dict[str, Any]:
+        hours: dict[str, Any] = _plain(
+            {"before": self.work_hours_before, "after": self.work_hours_after}
+        )
+        if hours["before"] is None:
+            hours["reason"] = "unknown, the log has no start times (no service times to sum)"
+        return hours
 
     def deciles(self) -> dict[str, list[float]]:
         """Lead-time deciles (P10 .. P90, seconds) before and after, from the per-case samples."""

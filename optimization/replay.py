@@ -199,7 +199,9 @@ def load_cases(
     codes, attribute_values = _attributes(con, max_values, lookup) if attributes else ({}, {})
 
     def names(table: str, key: str) -> dict[int, str]:
-        rows = con.execute(f"SELECT {key}, name FROM {table} WHERE log_id = ?", [log_id])
+        rows = con.execute(
+            f"SELECT {key}, name FROM {table} WHERE log_id = ? ORDER BY {key}", [log_id]
+        )
         return {int(k): str(v) for k, v in rows.fetchall()}
 
     as_of = run["as_of"]

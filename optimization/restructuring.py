@@ -15,12 +15,21 @@ from optimization.automation import (
     _mode_share,
     _round_time,
 )
-from optimization.model import Change, Evidence, RestructuringCandidate, RestructuringKind
+from optimization.model import (
+    Change,
+    Evidence,
+    RestructuringCandidate,
+    RestructuringKind,
+    signed_share,
+)
 from optimization.replay import CaseLog, replay
 
 __all__ = ["MAX_CASE_IDS", "find_restructuring"]
 
 MAX_CASE_IDS = 1000  # case ids kept per candidate (the count covers all)
+# A replayed change saving less than this share of the mean lead time (or less than a second
+# per case) is rounding noise, not a proposal.
+NEGLIGIBLE_SHARE = 0.0001
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,13 +239,17 @@ def find_restructuring(
     candidates: list[tuple[int, float, float, dict[str, Any], float]] = []
     seen: set[Any] = set()
     for d in drafts:
+        if not d["cases"].any():
+            continue  # no case behind it: nothing to show or to change
         key = d["change"] if d["change"] is not None else (d["kind"], d["activities"])
         if key in seen:
             continue  # the same change found by two detections: the first one tells it
         seen.add(key)
         if d["change"] is not None:
             change_s = replay(log, (d["change"],)).mean_change_s
-            score = max(0.0, -change_s / lead_mean) if lead_mean > 0 else 0.0
+            if change_s > -max(1.0, NEGLIGIBLE_SHARE * lead_mean):
+                continue  # the change saves nothing measurable
+            score = -change_s / lead_mean if lead_mean > 0 else 0.0
             tier = 0
         else:
             change_s, score, tier = 0.0, 0.0, 1
@@ -249,7 +262,7 @@ def find_restructuring(
         ids = tuple(log.case_ids[i] for i in np.flatnonzero(hit)[:MAX_CASE_IDS])
         effect = (
             f" Replayed on the log: mean lead time {_hours_text(change_s)} per case"
-            + (f" ({change_s / lead_mean:+.1%})" if lead_mean > 0 else "")
+            + (f" ({signed_share(change_s / lead_mean)})" if lead_mean > 0 else "")
             + "."
             if tier == 0
             else " Its effect is not replayed (no single change to apply); the cases show where."

@@ -23,6 +23,7 @@ from optimization.model import (
     RestructuringCandidate,
     Stats,
     WhatIfResult,
+    _span,
 )
 
 __all__ = ["case_lead_times", "describe_change", "estimate_whatif"]
@@ -130,9 +131,11 @@ def _candidate(found: CandidateSet, cid: str) -> AutomationCandidate | Restructu
 
 
 def _hours(seconds: float | None) -> str:
+    """A threshold as the candidate's rule states it (days from three days on, else hours or
+    minutes), so "escalate at 50 d" is not replayed as "1200.0 h"."""
     if seconds is None:
         return "?"
-    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+    return _span(seconds)
 
 
 def describe_change(change: Change) -> str:

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install everything servflow needs on a Debian machine with Python 3.11:
-# system packages (Graphviz, CJK fonts, Chromium for the browser checks) and a
+# system packages (Graphviz, CJK fonts, Chromium for the browser checks, OpenSSH for the
+# SFTP source tests) and a
 # virtual environment in .venv with the pinned dependency tree of requirements.lock.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for pkg in graphviz fonts-noto-cjk fontconfig chromium chromium-driver poppler-utils; do
+for pkg in graphviz fonts-noto-cjk fontconfig chromium chromium-driver poppler-utils openssh-server; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 # Node.js and npm: bpmn-js renders the exported BPMN in the export tests.

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from servflow.textout import say
+
 __all__ = ["SERVER_FLAGS", "add_commands", "streamlit_command"]
 
 # Hardening that holds however the dashboard is started: no tracebacks or error details in the
@@ -80,10 +82,10 @@ def _dashboard(args: argparse.Namespace) -> int:
     if db.exists() and (not snapshot.exists() or snapshot.stat().st_mtime < db.stat().st_mtime):
         try:
             publish_snapshot(db, snapshot)
-            print(f"servflow: published the snapshot {snapshot}", file=sys.stderr)
+            say(f"servflow: published the snapshot {snapshot}", file=sys.stderr)
         except StorageError as exc:
             # a writer holds the database: show the last published snapshot meanwhile
-            print(f"servflow: showing the last published snapshot: {exc}", file=sys.stderr)
+            say(f"servflow: showing the last published snapshot: {exc}", file=sys.stderr)
     env = dict(os.environ)
     env["SERVFLOW_DB"] = str(db.resolve())
     env["SERVFLOW_SNAPSHOT"] = str(snapshot.resolve())
@@ -93,7 +95,8 @@ def _dashboard(args: argparse.Namespace) -> int:
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     shown = "localhost" if args.address in ("0.0.0.0", "::") else args.address
-    print(f"servflow: dashboard at http://{shown}:{args.port}/  (Ctrl-C stops it)", flush=True)
+    say(f"servflow: dashboard at http://{shown}:{args.port}/  (Ctrl-C stops it)")
+    sys.stdout.flush()
     try:
         return subprocess.call(
             streamlit_command(args.port, args.address, args.max_upload_mb), env=env

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from servflow.textout import say
+
 __all__ = ["add_commands"]
 
 
@@ -71,7 +73,7 @@ def _export(args: argparse.Namespace) -> int:
         else f"filtered, mined for this export with the parameters of run "
         f"{run['parameters_from_run']}"
     )
-    print(f"Export pack of log {args.log!r} ({caption}): {result.path}")
+    say(f"Export pack of log {args.log!r} ({caption}): {result.path}")
     for f in result.files:
-        print(f"  {f.path}  {f.bytes:,} bytes  sha256 {f.sha256}")
+        say(f"  {f.path}  {f.bytes:,} bytes  sha256 {f.sha256}")
     return 0

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mining.errors import InputError
+from servflow.textout import say
 
 __all__ = ["add_commands", "add_filter_options", "filter_from_args", "parse_time"]
 
@@ -167,6 +168,8 @@ def filter_from_args(args: argparse.Namespace) -> Any:
     """The `LogFilter` of the options `add_filter_options` registered (None: the whole log)."""
     from mining.filters import LogFilter
 
+    if args.top_variants is not None and args.top_variants < 1:
+        raise InputError(f"--top-variants {args.top_variants}: give a number of 1 or more.")
     flt = LogFilter(
         start=parse_time(args.start, "--from"),
         end=parse_time(args.end, "--to"),
@@ -191,6 +194,12 @@ def _names(values: list[str], what: str) -> tuple[str, ...]:
 def _options(args: argparse.Namespace) -> Any:
     from mining.run import MiningOptions
 
+    for flag, value, least in (
+        ("--idle-threshold", args.idle_threshold, 0),
+        ("--default-sla", args.default_sla, 0),
+    ):
+        if value is not None and not value >= least:
+            raise InputError(f"{flag} {value}: give a number of {least} or more.")
     targets = []
     for name, hours in _pairs(args.sla, "--sla"):
         try:
@@ -226,13 +235,9 @@ def _mine(args: argparse.Namespace) -> int:
     progress = (
         None
         if args.quiet or args.json
-        else (
-            lambda message: print(
-                f"servflow: mining {args.log}: {message}", file=sys.stderr, flush=True
-            )
-        )
+        else (lambda message: say(f"servflow: mining {args.log}: {message}", file=sys.stderr))
     )
-    with store.connect(args.db) as con:
+    with store.connect(args.db, create=False) as con:
         run = mine_log(con, args.log, options, progress=progress)
         if progress is not None:
             progress("optimization candidates")
@@ -275,7 +280,11 @@ def _hours(seconds: float | None) -> str:
 
 def print_summary(report: dict[str, Any], *, db_path: Path | None = None, top: int = 5) -> None:
     """A short human-readable summary of a report."""
-    out = sys.stdout.write
+
+    def out(text: str) -> None:
+        # each call writes one line: its own line end stays, everything inside is escaped
+        say(text.removesuffix("\n"))
+
     out(
         f"Log {report['log']} (run {report['run_id']}): {report['cases']:,} cases, "
         f"{report['events']:,} events, as of {report['as_of']}"

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mining.errors import InputError
+from servflow.textout import say
 
 __all__ = ["add_commands"]
 
@@ -50,6 +51,13 @@ def add_commands(sub: Any, db_option: Callable[[argparse.ArgumentParser], None])
         metavar="ACTIVITY",
         help="flag an activity as already automated for good (stored; the newest run's "
         "candidates are ranked again without it)",
+    )
+    p.add_argument(
+        "--min-executions",
+        type=int,
+        metavar="N",
+        help="executions a step needs to be scored (default 30; rarer: too rare to judge; "
+        "recomputes)",
     )
     p.add_argument("--type-attribute", metavar="ATTR", help="case attribute of the ticket type")
     p.add_argument("--channel-attribute", metavar="ATTR", help="case attribute of the channel")
@@ -103,6 +111,7 @@ def _options(args: argparse.Namespace) -> Any:
         or args.automated_activity
         or args.type_attribute
         or args.channel_attribute
+        or args.min_executions is not None
     )
     if not custom:
         return None
@@ -121,6 +130,10 @@ def _options(args: argparse.Namespace) -> Any:
             )
         weights = replace(weights, **{name: number})
     options = CandidateOptions(weights=weights)
+    if args.min_executions is not None:
+        if args.min_executions < 1:
+            raise InputError(f"--min-executions must be at least 1, not {args.min_executions}.")
+        options = replace(options, min_executions=args.min_executions)
     if args.system_resource:
         options = replace(
             options, system_resources=options.system_resources + tuple(args.system_resource)
@@ -160,30 +173,50 @@ def _candidates(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(found.as_dict())
         return 0
-    out = sys.stdout.write
-    out(f"Log {found.log_name} (mining run {found.run_id})\n")
-    out("Automation candidates (score = weighted criteria, 0..1):\n")
+    _print_candidates(found)
+    return 0
+
+
+def _print_candidates(found: Any) -> None:
+    """The text form of a candidate set; every label from the log is escaped (`say`)."""
+    say(f"Log {found.log_name} (mining run {found.run_id})")
+    say("Automation candidates (score = weighted criteria x volume confidence, 0..1):")
     for a in found.automation:
-        out(
+        runs = f" ({a.executions:,} runs)" if a.executions is not None else ""
+        if a.hours_saved_per_month is not None and a.kind != "time_limit_rule":
+            effort = f"saves {a.hours_saved_per_month:,.1f} h/month"
+        elif a.kind == "time_limit_rule":
+            effort = "effort saved: none (cuts waiting, not work)"
+        else:
+            effort = "effort saved: unknown, the log has no start times"
+        say(
             f"  {a.id} {a.activity}  score {a.score:.2f}  [{a.kind}]  "
-            f"{a.executions_per_month:,.0f}/month, saves {a.hours_saved_per_month:,.1f} h/month, "
-            f"lead time {_time(a.lead_time_change_s)} per case\n"
+            f"{_rate(a.executions_per_month)}/month{runs}, {effort}, "
+            f"lead time {_time(a.lead_time_change_s)} per case"
         )
         if a.rule is not None:
-            out(f"      rule: {a.rule.describe()}\n")
+            say(f"      rule: {a.rule.describe()}")
+    if not found.automation:
+        say("  none")
+    if found.too_rare:
+        say("Too rare to judge (too few executions for the criteria to mean anything; not scored):")
+        for t in found.too_rare:
+            say(
+                f"  {t.activity}: {t.executions:,} execution{'s' if t.executions != 1 else ''} "
+                f"in {t.cases:,} case{'s' if t.cases != 1 else ''}"
+            )
     if found.already_automated:
-        out("Already automated (not proposed):\n")
+        say("Already automated (not proposed):")
         for x in found.already_automated:
-            out(f"  {x.activity}: {x.reason}\n")
-    out("Restructuring candidates (score = share of the mean lead time saved):\n")
+            say(f"  {x.activity}: {x.reason}")
+    say("Restructuring candidates (score = share of the mean lead time saved):")
     for r in found.restructuring:
         acts = " / ".join(r.activities) if r.activities else "-"
-        out(
-            f"  {r.id} [{r.kind}] {acts}: {r.cases:,} cases, lead time "
-            f"{_time(r.lead_time_change_s)} per case\n      {r.rationale}\n"
-        )
-    out(f"Replay one: `servflow whatif {found.log_name} --candidate ID`.\n")
-    return 0
+        say(f"  {r.id} [{r.kind}] {acts}: {r.cases:,} cases")  # the effect ends the rationale
+        say(f"      {r.rationale}")
+    if not found.restructuring:
+        say("  none")
+    say(f"Replay one: `servflow whatif {found.log_name} --candidate ID`.")
 
 
 def _whatif(args: argparse.Namespace) -> int:
@@ -204,32 +237,42 @@ def _whatif(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result.as_dict())
         return 0
-    out = sys.stdout.write
     before, after = result.lead_time_before, result.lead_time_after
     low, high = result.lead_time_after_low, result.lead_time_after_high
-    out(f"{result.candidate_id}: {result.change}\n")
-    out(f"  cases: {result.cases:,} ({result.cases_changed:,} changed)\n")
+    say(f"{result.candidate_id}: {result.change}")
+    say(f"  cases: {result.cases:,} ({result.cases_changed:,} changed)")
     for label, key in (("mean", "mean"), ("median", "median"), ("P90", "p90")):
-        out(
+        say(
             f"  lead time {label}: {_time(getattr(before, key))} -> {_time(getattr(after, key))} "
-            f"(range {_time(getattr(low, key))} .. {_time(getattr(high, key))})\n"
+            f"(range {_time(getattr(low, key))} .. {_time(getattr(high, key))})"
         )
     if before.mean is not None and after.mean is not None:
+        from optimization.model import signed_share
+
         change = after.mean - before.mean
-        share = f" ({change / before.mean:+.1%})" if before.mean else ""
-        out(f"  mean lead time change: {_time(change)} per case{share}\n")
+        share = f" ({signed_share(change / before.mean)})" if before.mean else ""
+        say(f"  mean lead time change: {_time(change)} per case{share}")
     deciles = result.deciles()
     if deciles["before"]:
-        out("  lead time deciles (P10 .. P90):\n")
-        out("    before: " + " ".join(_time(x) for x in deciles["before"]) + "\n")
-        out("    after:  " + " ".join(_time(x) for x in deciles["after"]) + "\n")
-    out(f"  stalled tickets: {result.stalled_before:,} -> {result.stalled_after:,}\n")
+        say("  lead time deciles (P10 .. P90):")
+        say("    before: " + " ".join(_time(x) for x in deciles["before"]))
+        say("    after:  " + " ".join(_time(x) for x in deciles["after"]))
+    say(f"  stalled tickets: {result.stalled_before:,} -> {result.stalled_after:,}")
     if math.isfinite(result.work_hours_before):
-        out(f"  hours of work: {result.work_hours_before:,.0f} -> {result.work_hours_after:,.0f}\n")
-    out("  assumptions:\n")
+        say(f"  hours of work: {result.work_hours_before:,.0f} -> {result.work_hours_after:,.0f}")
+    else:
+        say("  hours of work: unknown (no start times; see the assumptions)")
+    say("  assumptions:")
     for a in result.assumptions:
-        out(f"    - {a}\n")
+        say(f"    - {a}")
     return 0
+
+
+def _rate(per_month: float) -> str:
+    """Executions a month without a false "0" for a rare step."""
+    if per_month >= 10:
+        return f"{per_month:,.0f}"
+    return f"{per_month:.1f}" if per_month >= 1 else f"{per_month:.2f}"
 
 
 def _time(seconds: float | None) -> str:

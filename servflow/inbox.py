@@ -52,7 +52,10 @@ __all__ = [
     "InboxFile",
     "IngestRunReport",
     "LogSource",
+    "OnFailure",
+    "RemoteSource",
     "find_new_files",
+    "is_in_progress",
     "load_new_files",
     "mark_announced",
     "project_root",
@@ -71,7 +74,20 @@ FAIL_ON_CHOICES = ("error", "warning", "never")
 PROCESSED_CHOICES = ("move", "keep")
 # Names a copy in progress usually has; such files are left alone until renamed.
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".download", ".filepart")
-TOP_LEVEL_KEYS = ("inbox", "database", "snapshot", "reports", "fail_on", "processed", "logs")
+TOP_LEVEL_KEYS = (
+    "inbox",
+    "database",
+    "snapshot",
+    "reports",
+    "fail_on",
+    "processed",
+    "logs",
+    "remote",
+    "on_failure",
+)
+REMOTE_KEYS = ("conn_id", "path", "pattern")
+ON_FAILURE_KEYS = ("email", "smtp_conn_id", "from")
+_EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"']+$")
 LOG_KEYS = ("name", "pattern", "fail_on")
 MESSAGE_LIMIT = 2000  # characters of one file's error kept in the XCom summary
 
@@ -110,6 +126,36 @@ class LogSource:
 
 
 @dataclass(frozen=True)
+class RemoteSource:
+    """A remote folder whose exports are fetched into the inbox before each load.
+
+    Only the Airflow connection's id is configured here; host, user and key or password are in
+    the connection (Admin > Connections, `airflow connections add`, `AIRFLOW_CONN_<ID>` or a
+    secrets backend), never in servflow's configuration or its logs.
+    """
+
+    conn_id: str
+    path: str
+    pattern: str = "*"
+
+    def matches(self, file_name: str) -> bool:
+        return fnmatch.fnmatchcase(file_name, self.pattern)
+
+
+@dataclass(frozen=True)
+class OnFailure:
+    """Who is told when a servflow task fails for good (after its retries), and through what.
+
+    E-mail through Airflow's SMTP provider on the connection `smtp_conn_id` (host, port, user,
+    password and TLS live there, never here).
+    """
+
+    email: tuple[str, ...]
+    smtp_conn_id: str = "servflow_smtp"
+    from_email: str | None = None  # else the connection's "From email"
+
+
+@dataclass(frozen=True)
 class InboxConfig:
     """Where the inbox, database, snapshot and reports are, and which logs the inbox feeds."""
 
@@ -120,6 +166,8 @@ class InboxConfig:
     processed: str = "move"
     logs: tuple[LogSource, ...] = (LogSource(name="tickets"),)
     source: str = "defaults"  # where the configuration was read from, for the logs
+    remote: RemoteSource | None = None  # fetched into `inbox` before each load
+    on_failure: OnFailure | None = None  # failure notices; none: the failure is only logged
 
     @property
     def manifest(self) -> Path:
@@ -186,6 +234,10 @@ class IngestRunReport:
     # `manifest_records` is what `mark_announced` covers once they are announced.
     unannounced: dict[str, dict[str, int]] = field(default_factory=dict)
     manifest_records: int = 0
+    attempt: int = 1  # Airflow's try number of the task that made this report
+    # Summaries of the reports earlier attempts of the same run left (attempt, report path,
+    # complete, error, files, loaded, events_added), oldest first.
+    earlier_attempts: tuple[dict[str, Any], ...] = ()
 
     @property
     def failed(self) -> tuple[FileOutcome, ...]:
@@ -195,6 +247,7 @@ class IngestRunReport:
         """A small JSON-able summary for XCom and the task log (no per-event data)."""
         return {
             "run_id": self.run_id,
+            "attempt": self.attempt,
             "until": self.until.isoformat(),
             "database": self.database,
             "config_source": self.config_source,
@@ -214,6 +267,7 @@ class IngestRunReport:
                 for f in self.files
                 for message in f.warnings
             ],
+            "earlier_attempts": list(self.earlier_attempts),
         }
 
 
@@ -332,7 +386,64 @@ def _config_from_mapping(
         processed=processed,
         logs=logs,
         source=source,
+        remote=_remote_source(data.get("remote"), source),
+        on_failure=_on_failure(data.get("on_failure"), source),
     )
+
+
+def _on_failure(item: Any, source: str) -> OnFailure | None:
+    if item is None:
+        return None
+    where = f"servflow configuration ({source}), 'on_failure'"
+    if not isinstance(item, dict):
+        raise InputError(f'{where} must be a table such as {{"email": ["ops@example.com"]}}.')
+    unknown = sorted(set(item) - set(ON_FAILURE_KEYS))
+    if unknown:
+        raise InputError(
+            f"{where}: unknown key(s) {', '.join(unknown)}. Known keys: "
+            f"{', '.join(ON_FAILURE_KEYS)} (SMTP credentials belong in the Airflow connection)."
+        )
+    emails = item.get("email")
+    if isinstance(emails, str):
+        emails = [emails]
+    if not isinstance(emails, list) or not emails:
+        raise InputError(f"{where}: 'email' must be a list of one or more addresses.")
+    for address in emails:
+        if not isinstance(address, str) or not _EMAIL.match(address):
+            raise InputError(f"{where}: {address!r} is not an e-mail address.")
+    conn_id = item.get("smtp_conn_id", "servflow_smtp")
+    sender = item.get("from")
+    if not isinstance(conn_id, str) or not conn_id.strip():
+        raise InputError(f"{where}: 'smtp_conn_id' must be an Airflow connection id.")
+    if sender is not None and (not isinstance(sender, str) or not _EMAIL.match(sender)):
+        raise InputError(f"{where}: 'from' must be an e-mail address.")
+    return OnFailure(email=tuple(emails), smtp_conn_id=conn_id, from_email=sender)
+
+
+def _remote_source(item: Any, source: str) -> RemoteSource | None:
+    if item is None:
+        return None
+    where = f"servflow configuration ({source}), 'remote'"
+    if not isinstance(item, dict):
+        raise InputError(
+            f'{where} must be a table such as {{"conn_id": "servflow_sftp", "path": "/exports"}}.'
+        )
+    unknown = sorted(set(item) - set(REMOTE_KEYS))
+    if unknown:
+        raise InputError(
+            f"{where}: unknown key(s) {', '.join(unknown)}. Known keys: {', '.join(REMOTE_KEYS)} "
+            "(credentials belong in the Airflow connection, not here)."
+        )
+    values = {}
+    for key in REMOTE_KEYS:
+        value = item.get(key, "*" if key == "pattern" else None)
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(
+                f"{where}: {key!r} must be a non-empty string "
+                "(conn_id: an Airflow connection id; path: the remote folder)."
+            )
+        values[key] = value
+    return RemoteSource(**values)
 
 
 def _choice(value: Any, key: str, choices: Sequence[str], source: str) -> str:
@@ -374,11 +485,13 @@ def _log_source(item: Any, default_fail_on: str, source: str) -> LogSource:
     return LogSource(name=name, pattern=pattern, fail_on=fail_on, options=options)
 
 
+def is_in_progress(name: str) -> bool:
+    """Whether a file name looks hidden or half-written (left alone until renamed)."""
+    return name.startswith((".", "~")) or name.lower().endswith(PARTIAL_SUFFIXES)
+
+
 def _is_candidate(path: Path) -> bool:
-    name = path.name
-    if name.startswith((".", "~")) or name.lower().endswith(PARTIAL_SUFFIXES):
-        return False
-    return path.is_file()
+    return not is_in_progress(path.name) and path.is_file()
 
 
 def find_new_files(config: InboxConfig, *, until: datetime) -> list[InboxFile]:
@@ -453,19 +566,126 @@ def _append_manifest(path: Path, record: Mapping[str, Any]) -> None:
         os.fsync(handle.fileno())
 
 
-def load_new_files(config: InboxConfig, *, until: datetime, run_id: str) -> IngestRunReport:
+def load_new_files(
+    config: InboxConfig, *, until: datetime, run_id: str, attempt: int = 1
+) -> IngestRunReport:
     """Load the inbox files of the interval ending at `until`, one transaction per file.
 
     A file that cannot be read, or whose data-quality findings reach the log's `fail_on`
     severity, is not loaded: it stays in the inbox and its message is in the report's `failed`
     entries. Storage errors (database locked, disk full) propagate, so the task is retried.
-    The report is also written as JSON to `<reports>/ingest/<run_id>.json`.
+
+    Every attempt keeps its own report, `<reports>/ingest/<run_id>.attempt-<attempt>.json`,
+    rewritten after each file: an attempt that fails or is killed half-way leaves the outcome
+    of the files it did load (`"complete": false`, and the error when there was one), and a
+    retry never overwrites it. A retry's report lists the earlier attempts' reports.
     """
     from servflow.pipeline import ingest_paths
 
-    files = find_new_files(config, until=until)
-    recorded = {(r.get("log_name"), r.get("sha256")) for r in read_manifest(config.manifest)}
+    report_path = _attempt_report_path(config, run_id, attempt)
+    earlier = _earlier_attempts(config, run_id, report_path)
     outcomes: list[FileOutcome] = []
+
+    def progress(error: str | None = None) -> None:
+        partial = IngestRunReport(
+            run_id=run_id,
+            until=_utc(until),
+            database=str(config.database),
+            config_source=config.source,
+            files=tuple(outcomes),
+            report_path=str(report_path),
+            attempt=attempt,
+            earlier_attempts=earlier,
+        )
+        document = {**_report_document(partial), "complete": False}
+        if error is not None:
+            document["error"] = error
+        _write_json_atomically(report_path, document)
+
+    progress()
+    try:
+        files = find_new_files(config, until=until)
+        recorded = {(r.get("log_name"), r.get("sha256")) for r in read_manifest(config.manifest)}
+        _load_files(files, config, ingest_paths, recorded, run_id, outcomes, progress)
+    except BaseException as exc:  # storage error, timeout, interrupt: keep what was done
+        progress(error=f"{type(exc).__name__}: {exc}")
+        raise
+    records = read_manifest(config.manifest)
+    unannounced: dict[str, dict[str, int]] = {}
+    for record in records[_announced_count(config) :]:
+        entry = unannounced.setdefault(str(record.get("log_name")), {"files": 0, "events_added": 0})
+        entry["files"] += 1
+        entry["events_added"] += int(record.get("events_added") or 0)
+    report = IngestRunReport(
+        run_id=run_id,
+        until=_utc(until),
+        database=str(config.database),
+        config_source=config.source,
+        files=tuple(outcomes),
+        report_path=str(report_path),
+        unannounced=unannounced,
+        manifest_records=len(records),
+        attempt=attempt,
+        earlier_attempts=earlier,
+    )
+    _write_json_atomically(report_path, {**_report_document(report), "complete": True})
+    return report
+
+
+def _attempt_report_path(config: InboxConfig, run_id: str, attempt: int) -> Path:
+    """This attempt's report file; never one an earlier execution wrote.
+
+    Airflow gives every attempt (a retry, a cleared task) a new try number; a second execution
+    with the same number (a re-run outside the scheduler) gets a numbered name beside it.
+    """
+    folder = config.reports / "ingest"
+    stem = f"{_safe_name(run_id)}.attempt-{attempt}"
+    path = folder / f"{stem}.json"
+    extra = 2
+    while path.exists():
+        path = folder / f"{stem}.{extra}.json"
+        extra += 1
+    return path
+
+
+def _earlier_attempts(
+    config: InboxConfig, run_id: str, current: Path
+) -> tuple[dict[str, Any], ...]:
+    """A short summary of each report an earlier attempt of this run left, oldest first."""
+    found = []
+    for path in (config.reports / "ingest").glob(f"{_safe_name(run_id)}.attempt-*.json"):
+        if path == current:
+            continue
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        found.append(
+            (
+                path.stat().st_mtime_ns,
+                {
+                    "attempt": document.get("attempt"),
+                    "report": str(path),
+                    "complete": bool(document.get("complete")),
+                    "error": document.get("error"),
+                    "files": document.get("files", 0),
+                    "loaded": document.get("loaded", 0),
+                    "events_added": document.get("events_added", 0),
+                },
+            )
+        )
+    return tuple(summary for _, summary in sorted(found, key=lambda entry: entry[0]))
+
+
+def _load_files(
+    files: Sequence[InboxFile],
+    config: InboxConfig,
+    ingest_paths: Callable[..., list[LoadResult]],
+    recorded: set[tuple[Any, Any]],
+    run_id: str,
+    outcomes: list[FileOutcome],
+    progress: Callable[[], None],
+) -> None:
     for item in files:
         source = config.log_for(item.path.name)
         if source is None:
@@ -482,30 +702,13 @@ def load_new_files(config: InboxConfig, *, until: datetime, run_id: str) -> Inge
                     ),
                 )
             )
+            progress()
             continue
         outcome = _load_one(item, source, config, ingest_paths, recorded, run_id)
         outcomes.append(outcome)
         if outcome.sha256:
             recorded.add((source.name, outcome.sha256))
-    records = read_manifest(config.manifest)
-    unannounced: dict[str, dict[str, int]] = {}
-    for record in records[_announced_count(config) :]:
-        entry = unannounced.setdefault(str(record.get("log_name")), {"files": 0, "events_added": 0})
-        entry["files"] += 1
-        entry["events_added"] += int(record.get("events_added") or 0)
-    report_path = config.reports / "ingest" / f"{_safe_name(run_id)}.json"
-    report = IngestRunReport(
-        run_id=run_id,
-        until=_utc(until),
-        database=str(config.database),
-        config_source=config.source,
-        files=tuple(outcomes),
-        report_path=str(report_path),
-        unannounced=unannounced,
-        manifest_records=len(records),
-    )
-    _write_json_atomically(report_path, _report_document(report))
-    return report
+        progress()
 
 
 def _announced_count(config: InboxConfig) -> int:

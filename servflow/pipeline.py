@@ -8,19 +8,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mining import store
-from mining.errors import StorageError
+from mining.errors import QualityGateError, ServflowError, StorageError
 from mining.ingest import IngestOptions, LoadResult, ingest_file
+from mining.quality import QualityFinding
 
 if TYPE_CHECKING:
     from mining.run import MiningOptions, MiningRun
     from optimization.model import CandidateOptions, CandidateSet
 
-__all__ = ["ingest_paths", "mine", "publish_snapshot", "rank_candidates", "snapshot_path_for"]
+__all__ = [
+    "FileOutcome",
+    "ingest_each",
+    "ingest_paths",
+    "mine",
+    "publish_snapshot",
+    "rank_candidates",
+    "snapshot_path_for",
+]
 
 
 def ingest_paths(
@@ -48,6 +58,72 @@ def ingest_paths(
     return results
 
 
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What became of one file of a multi-file load: "stored", "already_loaded", "failed"
+    (with the reason, and the quality findings and rejected rows that stopped it) or
+    "not_attempted" (a file before it failed)."""
+
+    path: str
+    status: str
+    result: LoadResult | None = None
+    error: str | None = None
+    findings: tuple[QualityFinding, ...] = ()
+    rejected_examples: tuple[dict[str, Any], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"path": self.path, "status": self.status}
+        if self.result is not None:
+            data.update(self.result.as_dict())
+        if self.error is not None:
+            data["error"] = self.error
+            data["findings"] = [f.as_dict() for f in self.findings]
+            data["rejected_rows"] = list(self.rejected_examples)
+        return data
+
+
+def ingest_each(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    db_path: str | os.PathLike[str] | None = None,
+    options: IngestOptions | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[FileOutcome]:
+    """Load each file in its own transaction, in the order given, and say what became of each.
+
+    Loading stops at the first file that cannot be loaded: the files before it stay stored, the
+    failing one is "failed" with its reason (nothing of it is stored), the rest "not_attempted".
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.csv").write_text("case,activity,time\\n1,A,2024-01-01 08:00\\n")
+    >>> _ = (folder / "b.csv").write_text("x,y\\n1,2\\n")
+    >>> outcomes = ingest_each([folder / n for n in ("a.csv", "b.csv", "a.csv")], db_path=folder / "x.duckdb")
+    >>> [o.status for o in outcomes]
+    ['stored', 'failed', 'not_attempted']
+    """
+    outcomes: list[FileOutcome] = []
+    with store.connect(db_path) as con:
+        for path in paths:
+            if outcomes and outcomes[-1].status in ("failed", "not_attempted"):
+                outcomes.append(FileOutcome(str(path), "not_attempted"))
+                continue
+            try:
+                result = ingest_file(con, path, options, progress=progress)
+            except QualityGateError as exc:
+                outcomes.append(
+                    FileOutcome(
+                        str(path), "failed", None, str(exc), exc.findings, exc.rejected_examples
+                    )
+                )
+            except ServflowError as exc:
+                outcomes.append(FileOutcome(str(path), "failed", None, str(exc)))
+            else:
+                status = "already_loaded" if result.already_loaded else "stored"
+                outcomes.append(FileOutcome(str(path), status, result))
+    return outcomes
+
+
 def mine(
     db_path: str | os.PathLike[str] | None,
     log_name: str,
@@ -66,7 +142,7 @@ def mine(
     options = options or MiningOptions()
     if as_of is not None:
         options = replace(options, as_of=as_of)
-    with store.connect(db_path) as con:
+    with store.connect(db_path, create=False) as con:
         run = mine_log(con, log_name, options, progress=progress)
         if progress is not None:
             progress("optimization candidates")
@@ -86,7 +162,7 @@ def rank_candidates(
     from mining.run import latest_run_id
     from optimization.candidates import compute_and_store
 
-    with store.connect(db_path) as con:
+    with store.connect(db_path, create=False) as con:
         chosen = int(run_id) if run_id is not None else latest_run_id(con, log_name)
         if chosen is None:
             raise InputError(
@@ -122,7 +198,7 @@ def publish_snapshot(
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     try:
-        with store.connect(db_path) as con:
+        with store.connect(db_path, create=False) as con:
             con.execute("CHECKPOINT")
             con.execute(f"ATTACH '{_sql_text(str(tmp))}' AS sf_snapshot")
             try:

@@ -7,21 +7,22 @@ session (`make_template`) and copied for each test (`new_airflow_home`).
 
 Run as a script, this module is the subprocess side:
 
-    python tests/airflow_support.py run <dag_id> <logical_date ISO> [--kill-at SPEC]
-    python tests/airflow_support.py inspect
+    python tests/airflow_support.py run <dag_id> <logical_date ISO> [--kill-at SPEC] [--retries N]
+    python tests/airflow_support.py inspect [<dag folder>]
 
 and prints one line `AIRFLOW_SUPPORT_RESULT <json>` with what happened.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,7 @@ class DagRunResult:
     task_states: dict[str, str | None]
     asset_events: list[dict[str, Any]]
     output: str
+    try_numbers: dict[str, int] = field(default_factory=dict)
 
     @property
     def killed(self) -> bool:
@@ -101,12 +103,18 @@ def run_dag(
     *,
     env: dict[str, str] | None = None,
     kill_at: str | None = None,
+    retries: int = 0,
     timeout: float = 300,
 ) -> DagRunResult:
-    """Run `dag.test(logical_date=...)` in a subprocess with the given servflow environment."""
+    """Run `dag.test(logical_date=...)` in a subprocess with the given servflow environment.
+
+    `retries`: each task's retries, with no delay between attempts (default none).
+    """
     command = [PYTHON, str(Path(__file__).resolve()), "run", dag_id, logical_date]
     if kill_at:
         command += ["--kill-at", kill_at]
+    if retries:
+        command += ["--retries", str(retries)]
     done = subprocess.run(
         command,
         env=airflow_env(home, **(env or {})),
@@ -127,14 +135,18 @@ def run_dag(
         task_states=result.get("task_states", {}),
         asset_events=result.get("asset_events", []),
         output=output,
+        try_numbers=result.get("try_numbers", {}),
     )
 
 
-def inspect_dags(home: Path) -> dict[str, Any]:
-    """Parse `dags/` with a DagBag in a subprocess; returns import errors and each DAG's settings."""
+def inspect_dags(home: Path, dag_folder: Path = DAGS_DIR) -> dict[str, Any]:
+    """Parse a DAG folder with a plain DagBag in a fresh process (cwd `home`).
+
+    Returns the import errors and each DAG's settings.
+    """
     done = subprocess.run(
-        [PYTHON, str(Path(__file__).resolve()), "inspect"],
-        env=airflow_env(home),
+        [PYTHON, str(Path(__file__).resolve()), "inspect", str(dag_folder)],
+        env=airflow_env(home, AIRFLOW__CORE__DAGS_FOLDER=str(dag_folder)),
         capture_output=True,
         text=True,
         timeout=300,
@@ -190,15 +202,12 @@ def _asset_uris(dag: Any) -> list[str]:
     )
 
 
-def _inspect() -> None:
-    from airflow.dag_processing.dagbag import BundleDagBag
+def _inspect(dag_folder: str) -> None:
+    # A plain DagBag: unlike the DAG processor's bundle loader it does not put the DAG folder
+    # on sys.path, so a DAG file that imports a sibling module fails here.
+    from airflow.dag_processing.dagbag import DagBag
 
-    bag = BundleDagBag(
-        dag_folder=str(DAGS_DIR),
-        bundle_path=DAGS_DIR,
-        bundle_name="dags-folder",
-        known_pools={"default_pool", WRITER_POOL},
-    )
+    bag = DagBag(dag_folder=dag_folder, known_pools={"default_pool", WRITER_POOL})
     dags: dict[str, Any] = {}
     for dag_id, dag in bag.dags.items():
         dags[dag_id] = {
@@ -216,6 +225,16 @@ def _inspect() -> None:
                     "pool": t.pool,
                     "outlets": [getattr(o, "uri", repr(o)) for o in t.outlets],
                     "trigger_rule": getattr(t.trigger_rule, "value", str(t.trigger_rule)),
+                    "depends_on_past": bool(t.depends_on_past),
+                    "on_failure_callback": [
+                        f"{getattr(c, '__module__', '?')}.{getattr(c, '__name__', repr(c))}"
+                        for c in (
+                            t.on_failure_callback
+                            if isinstance(t.on_failure_callback, list)
+                            else [t.on_failure_callback]
+                        )
+                        if c is not None
+                    ],
                 }
                 for t in dag.tasks
             },
@@ -232,6 +251,7 @@ def _inspect() -> None:
 def _install_kill(spec: str) -> None:
     """SIGKILL this process at a chosen point, like a worker lost mid-task.
 
+    `fail:<function name>:<n>`: raise a storage error there instead of killing.
     `call:<function name>:<n>`: on the n-th call of a Python function of that name (servflow code).
     `store:<k>:<n>`: on the n-th call into `mining.store` (`run_sql`, `one` ...) while the k-th
     `mining.store.transaction` is open, i.e. with the k-th load's writes begun, not committed.
@@ -240,7 +260,20 @@ def _install_kill(spec: str) -> None:
     kind, _, rest = spec.partition(":")
     counter = {"n": 0}
     open_transactions: set[int] = set()
-    if kind == "call":
+    if kind == "fail":
+        # `fail:<function name>:<n>`: the n-th call raises "No space left on device", a storage
+        # error the task does not handle, so Airflow fails the attempt (and retries it).
+        name, _, nth = rest.partition(":")
+        wanted = int(nth or 1)
+
+        def on_call_fail(frame: Any, event: str, arg: Any) -> None:
+            if event == "call" and frame.f_code.co_name == name:
+                counter["n"] += 1
+                if counter["n"] == wanted:
+                    raise OSError(errno.ENOSPC, "No space left on device (injected)")
+
+        hook = on_call_fail
+    elif kind == "call":
         name, _, nth = rest.partition(":")
         wanted = int(nth or 1)
 
@@ -285,18 +318,20 @@ def _install_kill(spec: str) -> None:
     sys.setprofile(hook)
 
 
-def _run(dag_id: str, logical_date: str, kill_at: str | None) -> None:
-    from datetime import datetime
+def _run(dag_id: str, logical_date: str, kill_at: str | None, retries: int = 0) -> None:
+    from datetime import datetime, timedelta
 
-    from airflow.dag_processing.dagbag import BundleDagBag
+    from airflow.dag_processing.dagbag import DagBag
 
-    bag = BundleDagBag(dag_folder=str(DAGS_DIR), bundle_path=DAGS_DIR, bundle_name="dags-folder")
+    bag = DagBag(dag_folder=str(DAGS_DIR))
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
     dag = bag.dags[dag_id]
     for task in dag.tasks:
-        # A failed task is the test's result; dag.test() would otherwise wait out retry_delay.
-        task.retries = 0
+        # A failed task is the test's result unless the test asks for retries; dag.test()
+        # would otherwise wait out retry_delay.
+        task.retries = retries
+        task.retry_delay = timedelta(0)
     if kill_at:
         _install_kill(kill_at)
     run = dag.test(logical_date=datetime.fromisoformat(logical_date))
@@ -307,24 +342,34 @@ def _run(dag_id: str, logical_date: str, kill_at: str | None) -> None:
     from sqlalchemy import select
 
     with create_session() as session:
+        instances = run.get_task_instances(session=session)
         task_states = {
             ti.task_id: (str(getattr(ti.state, "value", ti.state)) if ti.state else None)
-            for ti in run.get_task_instances(session=session)
+            for ti in instances
         }
+        try_numbers = {ti.task_id: ti.try_number for ti in instances}
         events = [
             {"uri": e.asset.uri, "extra": e.extra, "source_dag_id": e.source_dag_id}
             for e in session.scalars(select(AssetEvent).order_by(AssetEvent.id))
         ]
     state = str(getattr(run.state, "value", run.state))
-    _emit({"state": state, "task_states": task_states, "asset_events": events})
+    _emit(
+        {
+            "state": state,
+            "task_states": task_states,
+            "try_numbers": try_numbers,
+            "asset_events": events,
+        }
+    )
 
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["inspect"]:
-        _inspect()
+        _inspect(argv[1] if len(argv) > 1 else str(DAGS_DIR))
     elif argv[:1] == ["run"] and len(argv) >= 3:
         kill_at = argv[argv.index("--kill-at") + 1] if "--kill-at" in argv else None
-        _run(argv[1], argv[2], kill_at)
+        retries = int(argv[argv.index("--retries") + 1]) if "--retries" in argv else 0
+        _run(argv[1], argv[2], kill_at, retries)
     else:
         raise SystemExit(__doc__)
 

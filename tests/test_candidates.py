@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import re
+import shutil
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -74,8 +78,9 @@ def test_time_limit_rule_is_learned_from_normal_waits(mined_telecom):
     assert rule is not None
     assert rule.expected_activity == "故障诊断"
     assert rule.remind_team == "后台支撑"
+    assert (rule.remind_unit, rule.remind_share) == ("team", 1.0)  # the log has teams
     assert 20 * 3600 < rule.remind_after_s < rule.escalate_after_s < 96 * 3600
-    assert "remind 后台支撑" in rule.describe()
+    assert "remind team 后台支撑;" in rule.describe()
     stalled = next(b for b in truth["breakpoints"] if b["activity"] == "派单至后台")
     # the rule would have caught at least the tickets that stalled there
     assert rule.tickets_per_month_caught * (91 / 30.44) >= stalled["stalled_cases"]
@@ -182,6 +187,8 @@ def test_cli_candidates_json_and_bad_input(mined_telecom, capsys, tmp_path):
     assert "No log named 'nope'" in capsys.readouterr().err
     assert main(["candidates", "telecom", "--db", str(db), "--weight", "speed=2"]) == 2
     assert "--weight" in capsys.readouterr().err
+    assert main(["candidates", "telecom", "--db", str(db), "--min-executions", "0"]) == 2
+    assert "--min-executions must be at least 1" in capsys.readouterr().err
     assert main(["candidates", "telecom", "--db", str(tmp_path / "none.duckdb")]) == 2
     assert "does not exist" in capsys.readouterr().err
 
@@ -207,6 +214,24 @@ def test_helpdesk_candidates_match_what_was_checked_by_hand(real_log_path, tmp_p
     assert rule.expected_activity == "Closed"
     # P80 and P95 of the 4,973 waits after Resolve ticket: 987.6 h and 1,194.2 h, in whole days
     assert (rule.remind_after_s, rule.escalate_after_s) == (42 * 86400, 50 * 86400)
+    # the team column (workgroup) is named as a team, with its share of those closings
+    assert (rule.remind_unit, rule.remind_team) == ("team", "Value 1")
+    assert "remind team Value 1 (holds 85% of these tickets)" in rule.describe()
+    # steps seen once or twice (DUPLICATE, INVALID ...) are too rare to judge, not proposed
+    rare = {t.activity: t.executions for t in found.too_rare}
+    assert rare == {
+        "DUPLICATE": 1,
+        "RESOLVED": 2,
+        "INVALID": 2,
+        "VERIFIED": 3,
+        "Schedule intervention": 5,
+        "Resolve SW anomaly": 13,
+    }
+    assert not set(rare) & {c.activity for c in found.automation}
+    # no start times: effort is unknown, not zero
+    assert all(
+        c.hours_saved_per_month is None for c in found.automation if c.kind != "time_limit_rule"
+    )
 
 
 def test_flagged_activity_is_never_proposed_again(mined_telecom, capsys, tmp_path):
@@ -231,3 +256,192 @@ def test_flagged_activity_is_never_proposed_again(mined_telecom, capsys, tmp_pat
     assert "归档" not in [a.activity for a in later.automation]
     assert main(["candidates", "telecom", "--db", str(db), "--flag-automated", "不存在"]) == 2
     assert "has no activity '不存在'" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# What a process owner would flag: rare steps, unknown effort, addressees, hostile labels
+
+RARE = "人工复核"  # a deterministic step injected into 3 tickets: too rare to judge
+HOSTILE = "<img src=x onerror=alert(1)>\x1b[2J\n伪造 A01"  # injected into 40 tickets
+
+
+def _inject(source: Path, out: Path, drop: tuple[str, ...] = ()) -> None:
+    """The generated log with RARE after 工单分类 in its first 3 tickets and HOSTILE after it
+    in tickets 10..49 (5-11 s of service, by one clerk); `drop`: columns left out."""
+    with source.open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    injected, tickets = [], 0
+    for row in rows:
+        injected.append(row)
+        if row["activity"] != "工单分类":
+            continue
+        if tickets < 3 or 10 <= tickets < 50:
+            done = datetime.fromisoformat(row["timestamp"])
+            injected.append(
+                row
+                | {
+                    "activity": RARE if tickets < 3 else HOSTILE,
+                    "resource": "复核专员",
+                    "start_timestamp": (done + timedelta(seconds=1)).isoformat(),
+                    "timestamp": (done + timedelta(seconds=6 + tickets % 7)).isoformat(),
+                }
+            )
+        tickets += 1
+    fields = [f for f in rows[0] if f not in drop]
+    with out.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(injected)
+
+
+@pytest.fixture(scope="module")
+def injected(telecom, tmp_path_factory) -> tuple[Path, dict, dict[str, int]]:
+    """Log "injected" (the generated log of seed 7, 1500 tickets, plus RARE and HOSTILE) and
+    log "nostart" (the same without start times and teams), both mined with candidates."""
+    from mining.ingest import IngestOptions, ingest_file
+    from mining.run import MiningOptions, mine_log
+    from optimization.candidates import compute_and_store
+
+    source, truth = telecom(7, 1500)
+    folder = tmp_path_factory.mktemp("injected")
+    db = folder / "injected.duckdb"
+    runs = {}
+    with store.connect(db) as con:
+        for name, drop in (("injected", ()), ("nostart", ("start_timestamp", "team"))):
+            path = folder / f"{name}.csv"
+            _inject(source.with_suffix(".csv"), path, drop)
+            ingest_file(con, path, IngestOptions(log_name=name, fail_on=None))
+            run = mine_log(con, name, MiningOptions(conformance=False))
+            compute_and_store(con, run.run_id)
+            runs[name] = run.run_id
+    return db, truth, runs
+
+
+def test_rare_step_is_listed_as_too_rare_and_never_proposed(injected):
+    db, truth, runs = injected
+    with store.connect(db, read_only=True) as con:
+        found = candidates_for_run(con, runs["injected"])
+    assert found is not None
+    assert RARE not in {c.activity for c in found.automation}
+    rare = {t.activity: (t.executions, t.cases) for t in found.too_rare}
+    assert rare[RARE] == (3, 3)
+    assert found.as_dict()["too_rare"][0] == {"activity": RARE, "executions": 3, "cases": 3}
+    # every proposal has the support: at least 30 executions
+    assert all(c.executions >= 30 and c.cases for c in found.automation)
+    # the generator's ranking holds on the injected log
+    rank = {c.activity: i for i, c in enumerate(found.automation)}
+    friendly, judgement = truth["automation_friendly"], truth["judgement_heavy"]
+    assert max(rank[a] for a in friendly) < min(rank[a] for a in judgement)
+    assert not {c.activity for c in found.automation[:3]} & set(judgement)
+
+
+def test_volume_confidence_keeps_a_rare_step_below_frequent_ones(injected):
+    db, truth, runs = injected
+    loose = CandidateOptions(min_executions=1, min_case_share=0.0)
+    with store.connect(db, read_only=True) as con:
+        found = find_candidates(con, runs["injected"], loose)
+    by_activity = {c.activity: c for c in found.automation}
+    rare = by_activity[RARE]
+    values = {k.name: k.value for k in rare.criteria}
+    # three executions look perfectly rule-based ...
+    assert values["standardization"] == 1.0 and values["low_exceptions"] == 0.0
+    # ... so the weighted criteria are shrunk by n / (n + 10) = 3 / 13
+    weighted = sum(k.weight * k.score for k in rare.criteria) / sum(k.weight for k in rare.criteria)
+    assert rare.confidence == pytest.approx(3 / 13, abs=1e-4)
+    assert rare.score == pytest.approx(weighted * 3 / 13, abs=1e-4)
+    assert by_activity["工单分类"].confidence == pytest.approx(1500 / 1510, abs=1e-4)
+    order = [c.activity for c in found.automation]
+    assert all(order.index(a) < order.index(RARE) for a in truth["automation_friendly"])
+
+
+def test_log_without_start_times_says_effort_is_unknown(injected, capsys):
+    from servflow.cli import main
+    from servflow.export.csvfiles import candidate_rows, cell
+
+    db, _truth, runs = injected
+    with store.connect(db, read_only=True) as con:
+        found = candidates_for_run(con, runs["nostart"])
+    assert found is not None and found.automation
+    for c in found.automation:
+        data = c.as_dict()
+        if c.kind == "time_limit_rule":
+            assert c.hours_saved_per_month == 0.0
+            assert "waiting, not work" in data["hours_saved_reason"]
+        else:
+            assert data["hours_saved_per_month"] is None
+            assert "no start times" in data["hours_saved_reason"]
+            assert "Effort saved: unknown" in c.rationale
+        assert c.lead_time_change_s <= 0  # the lead-time change is still there
+    rules = [c.rule for c in found.automation if c.rule is not None]
+    assert rules and all(r.remind_unit == "resource" for r in rules)  # no teams in this log
+    assert all(" resource " in r.describe() and " team " not in r.describe() for r in rules)
+    header, rows = candidate_rows(found)
+    hours = header.index("hours_saved_per_month")
+    assert [cell(r[hours]) for r in rows if r[0] == "automation"].count("") == sum(
+        c.hours_saved_per_month is None for c in found.automation
+    )
+    assert main(["candidates", "nostart", "--db", str(db)]) == 0
+    text = capsys.readouterr().out
+    assert "effort saved: unknown, the log has no start times" in text
+    assert "saves 0.0 h" not in text
+    assert "remind resource" in text or "remind the resource holding the ticket" in text
+    assert main(["candidates", "nostart", "--db", str(db), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert any(a["hours_saved_per_month"] is None for a in data["automation"])
+    target = next(c for c in found.automation if c.kind == "system_integration")
+    assert main(["whatif", "nostart", "--candidate", target.id, "--db", str(db)]) == 0
+    assert "hours of work: unknown (no start times" in capsys.readouterr().out
+
+
+def test_hostile_labels_are_escaped_in_text_output(injected, capsys):
+    from servflow.cli import main
+
+    db, _truth, runs = injected
+    with store.connect(db, read_only=True) as con:
+        found = candidates_for_run(con, runs["injected"])
+    assert found is not None
+    hostile = next(c for c in found.automation if c.activity == HOSTILE)
+    escaped = "<img src=x onerror=alert(1)>\\x1b[2J\\n伪造 A01"
+    assert main(["candidates", "injected", "--db", str(db)]) == 0
+    text = capsys.readouterr().out
+    assert main(["whatif", "injected", "--candidate", hostile.id, "--db", str(db)]) == 0
+    whatif = capsys.readouterr().out
+    for out in (text, whatif):
+        assert escaped in out
+        assert "\x1b" not in out and "\r" not in out
+        assert not any(line.startswith("伪造") for line in out.splitlines())
+    assert main(["candidates", "injected", "--db", str(db), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)  # JSON keeps the label as it is
+    assert HOSTILE in {a["activity"] for a in data["automation"]}
+
+
+def test_ids_are_stable_and_no_candidate_is_empty_or_noise(injected, tmp_path):
+    from mining.run import MiningOptions, mine_log
+
+    db, _truth, runs = injected
+    copy = tmp_path / "again.duckdb"
+    shutil.copy(db, copy)
+    with store.connect(copy) as con:  # the same data mined again: the same ids
+        first = find_candidates(con, runs["nostart"])
+        again = find_candidates(
+            con, mine_log(con, "nostart", MiningOptions(conformance=False)).run_id
+        )
+
+    def ids(found: CandidateSet) -> list[tuple[str, str, tuple[str, ...]]]:
+        return [(c.id, c.kind, (c.activity,)) for c in found.automation] + [
+            (c.id, c.kind, c.activities) for c in found.restructuring
+        ]
+
+    assert ids(first) == ids(again)
+    for found in (first, again):
+        for r in found.restructuring:
+            assert r.cases > 0 and len(r.case_ids) == min(r.cases, 1000)
+            if r.change is not None:  # a replayed change saves at least 0.01% of the lead time
+                assert r.lead_time_change_s < 0 and r.score >= 0.0001
+            assert not re.search(r"[+-]0\.0%", r.rationale)
+            sentences = [s for s in r.rationale.split(". ") if s]
+            assert len(sentences) == len(set(sentences))
+        for a in found.automation:
+            assert not re.search(r"[+-]0\.0%", a.rationale)
+            sentences = [s for s in a.rationale.split(". ") if s]
+            assert len(sentences) == len(set(sentences))

@@ -18,10 +18,11 @@ import pytest
 from airflow_support import (
     DagRunResult,
     db_fingerprint,
-    make_template,
     new_airflow_home,
     run_dag,
 )
+from sftp_server import sftp_server
+from smtp_server import smtp_server
 
 from mining import store
 
@@ -34,12 +35,6 @@ CUT = "2012/06/01"  # the first export holds the events completed before this da
 
 DAY_1 = "2024-03-01T02:00:00+00:00"  # logical date = data-interval end of an hourly run
 DAY_2 = "2024-03-02T02:00:00+00:00"
-
-
-@pytest.fixture(scope="session")
-def airflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated metadata DB with the writer pool, made once and copied by every test."""
-    return make_template(tmp_path_factory.mktemp("airflow-template"))
 
 
 @pytest.fixture
@@ -161,6 +156,9 @@ def test_malformed_file_fails_the_run_with_its_message_and_the_others_load(
         'inbox = "inbox"\n'
         'database = "servflow.duckdb"\n'
         'reports = "reports"\n'
+        "[on_failure]\n"
+        'email = ["ops@example.com"]\n'
+        'from = "servflow@example.com"\n'
         "[[logs]]\n"
         'name = "helpdesk"\n'
         'pattern = "helpdesk*.csv"\n'
@@ -173,7 +171,16 @@ def test_malformed_file_fails_the_run_with_its_message_and_the_others_load(
         encoding="utf-8",
     )
 
-    result = run_dag(airflow_home, "servflow_ingest", DAY_1, env={"SERVFLOW_CONFIG": str(config)})
+    with smtp_server() as smtp:
+        result = run_dag(
+            airflow_home,
+            "servflow_ingest",
+            DAY_1,
+            env={
+                "SERVFLOW_CONFIG": str(config),
+                "AIRFLOW_CONN_SERVFLOW_SMTP": smtp.connection_json(),
+            },
+        )
 
     assert_state(
         result, "failed", load_inbox="success", announce_new_events="success", quality_gate="failed"
@@ -198,6 +205,13 @@ def test_malformed_file_fails_the_run_with_its_message_and_the_others_load(
     assert result.asset_events[-1]["extra"]["logs"] == {
         "helpdesk": {"files": 1, "events_added": HELPDESK_EVENTS}
     }
+    # The failed run told the configured address, through the SMTP connection.
+    [mail] = smtp.mails
+    assert mail["To"] == "ops@example.com" and mail["From"] == "servflow@example.com"
+    assert mail["Subject"].startswith("servflow: servflow_ingest.quality_gate failed (run ")
+    body = mail.get_body(("html",)).get_content()
+    assert "2 inbox file(s) were not loaded" in body
+    assert "no column &#x27;Complete Timestamp&#x27;" in body  # log text is escaped, not HTML
 
 
 def test_killed_load_leaves_the_last_commit_and_the_retry_completes_it(
@@ -288,3 +302,93 @@ def test_mine_dag_publishes_a_fresh_snapshot_while_a_reader_keeps_the_old_one(
         runs = con.execute("SELECT log_name, cases, events FROM mining_runs").fetchall()
         assert runs == [("helpdesk", HELPDESK_CASES, HELPDESK_EVENTS)]
     assert not list(data.glob(".*.tmp*"))  # no half-written snapshot left behind
+
+
+def test_a_retried_load_keeps_every_attempts_report(airflow_home: Path, tmp_path: Path) -> None:
+    """Attempt 1 stores the first export, then fails on a storage error; attempt 2 loads the
+    second. Both attempts' reports stay, each with the files it handled."""
+    data = tmp_path / "data"
+    inbox = data / "inbox"
+    inbox.mkdir(parents=True)
+    first, second, first_events = write_exports(inbox)
+    arrived(first, "2024-03-01T00:10:00+00:00")
+    arrived(second, "2024-03-01T00:20:00+00:00")
+
+    result = run_dag(
+        airflow_home,
+        "servflow_ingest",
+        DAY_1,
+        env=variable_env(data),
+        kill_at="fail:_load_one:2",  # the second file hits "No space left on device"
+        retries=1,
+    )
+
+    assert_state(result, "success", load_inbox="success", quality_gate="success")
+    assert result.try_numbers["load_inbox"] == 2
+    reports = {
+        path.name.rsplit(".", 2)[1]: json.loads(path.read_text(encoding="utf-8"))
+        for path in (data / "reports" / "ingest").glob("*.json")
+    }
+    assert set(reports) == {"attempt-1", "attempt-2"}  # <run id>.attempt-<n>.json
+    one, two = reports["attempt-1"], reports["attempt-2"]
+    assert (one["attempt"], one["complete"]) == (1, False)
+    assert "No space left on device" in one["error"]
+    assert [(f["file"], f["status"]) for f in one["file_outcomes"]] == [(first.name, "loaded")]
+    assert one["events_added"] == first_events
+    assert (two["attempt"], two["complete"]) == (2, True)
+    assert [(f["file"], f["status"]) for f in two["file_outcomes"]] == [(second.name, "loaded")]
+    assert two["events_added"] == HELPDESK_EVENTS - first_events
+    assert [(a["attempt"], a["complete"], a["loaded"]) for a in two["earlier_attempts"]] == [
+        (1, False, 1)
+    ]
+    assert "Earlier attempt 1 (stopped): 1 file(s), 1 loaded" in result.output
+    # Both files are announced once, by the attempt that succeeded.
+    assert [e["extra"]["logs"] for e in result.asset_events] == [
+        {"helpdesk": {"files": 2, "events_added": HELPDESK_EVENTS}}
+    ]
+
+
+def test_ingest_fetches_exports_from_an_sftp_server_with_the_connections_credentials(
+    airflow_home: Path, tmp_path: Path
+) -> None:
+    """A real OpenSSH server on 127.0.0.1; the Airflow connection holds key and host key."""
+    remote = tmp_path / "sftp-root" / "exports"
+    remote.mkdir(parents=True)
+    first, second, first_events = write_exports(remote)
+    arrived(first, "2024-03-01T00:10:00+00:00")
+    arrived(second, "2024-03-01T03:00:00+00:00")  # after the first run's interval
+    in_progress = remote / ".helpdesk_export_3.csv.part"  # still being uploaded
+    in_progress.write_text("Case ID,Activity\n", encoding="utf-8")
+    data = tmp_path / "data"
+    (data / "inbox").mkdir(parents=True)
+    db = data / "servflow.duckdb"
+
+    with sftp_server(tmp_path / "sshd") as server:
+        env = {
+            **variable_env(data, remote={"conn_id": "servflow_sftp", "path": str(remote)}),
+            "AIRFLOW_CONN_SERVFLOW_SFTP": server.connection_json(),
+        }
+        day1 = run_dag(airflow_home, "servflow_ingest", DAY_1, env=env)
+        assert_state(day1, "success", fetch_remote="success", load_inbox="success")
+        assert counts(db)["events"] == first_events
+        assert "1 file(s) fetched, 0 fetched before, 1 modified after" in day1.output
+
+        day2 = run_dag(airflow_home, "servflow_ingest", DAY_2, env=env)
+        assert_state(day2, "success", fetch_remote="success", announce_new_events="success")
+        assert "1 file(s) fetched, 1 fetched before, 0 modified after" in day2.output
+
+    assert counts(db) == {"loads": 2, "events": HELPDESK_EVENTS, "cases": HELPDESK_CASES}
+    assert sorted(p.name for p in (data / "inbox" / "processed").iterdir()) == [
+        first.name,
+        second.name,
+    ]
+    # The remote files arrived with their remote modification time, untouched on the server.
+    assert (data / "inbox" / "processed" / first.name).stat().st_mtime == first.stat().st_mtime
+    assert first.exists() and second.exists() and in_progress.exists()
+    fetched = [json.loads(line) for line in (data / "reports" / "fetched_files.jsonl").open()]
+    assert [f["file"] for f in fetched] == [first.name, second.name]
+    # Credentials come from the connection and never reach a log or a report.
+    key_body = server.private_key.splitlines()[1]
+    for text in (day1.output, day2.output, (data / "reports" / "fetched_files.jsonl").read_text()):
+        assert key_body not in text
+        assert "PRIVATE KEY" not in text

@@ -112,6 +112,18 @@ def test_toml_file_gives_each_log_its_pattern_mapping_and_gate(tmp_path: Path) -
         ('{"logs": []}', "'logs' must be a non-empty list"),
         ('{"logs": [{"pattern": "*.csv"}]}', "needs a 'name'"),
         ('{"logs": [{"name": "a"}, {"name": "a"}]}', "appear more than once"),
+        ('{"remote": "sftp://u:pw@host/x"}', "'remote' must be a table"),
+        (
+            '{"remote": {"conn_id": "s", "path": "/x", "password": "pw"}}',
+            "unknown key(s) password. Known keys: conn_id, path, pattern (credentials belong",
+        ),
+        ('{"remote": {"conn_id": "s"}}', "'path' must be a non-empty string"),
+        ('{"on_failure": {"email": []}}', "'email' must be a list of one or more addresses"),
+        ('{"on_failure": {"email": ["ops"]}}', "'ops' is not an e-mail address"),
+        (
+            '{"on_failure": {"email": ["a@b.org"], "password": "x"}}',
+            "unknown key(s) password. Known keys: email, smtp_conn_id, from (SMTP credentials",
+        ),
     ],
 )
 def test_bad_configuration_is_rejected_with_what_to_fix(text: str, message: str) -> None:
@@ -168,7 +180,9 @@ def test_load_moves_records_reports_and_never_loads_twice(tmp_path: Path) -> Non
     assert [r["file"] for r in read_manifest(config.manifest)] == ["export_1.csv", "export_2.csv"]
     assert report.unannounced == {"tickets": {"files": 2, "events_added": 3}}
     document = json.loads(Path(report.report_path or "").read_text(encoding="utf-8"))
-    assert Path(report.report_path or "").name == "scheduled__2024-03-01T01_00_00_00_00.json"
+    assert (
+        Path(report.report_path or "").name == "scheduled__2024-03-01T01_00_00_00_00.attempt-1.json"
+    )
     assert document["events_added"] == 3 and document["failed"] == []
 
     mark_announced(config, report.manifest_records)

@@ -35,6 +35,7 @@ from mining.flows import (
 )
 from mining.ingest import IngestOptions, ingest_file
 
+SAMPLE_LOGS = Path(__file__).resolve().parents[1] / "sample_logs"
 SHARED_LOGS = Path(
     os.environ.get("SERVFLOW_SHARED_LOGS")
     or Path(__file__).resolve().parents[1].parent / "shared" / "logs"
@@ -110,7 +111,8 @@ class Loaded:
         self.frames: dict[str, pd.DataFrame] = {}
 
     def _connection(self, name: str, path: Path) -> duckdb.DuckDBPyConnection:
-        if name in SHARED_DB_LOGS:
+        shared_complete = all((SHARED_LOGS / LOGS[n].file).exists() for n in SHARED_DB_LOGS)
+        if name in SHARED_DB_LOGS and shared_complete:
             if "shared" not in self.cons:
                 real_db = self.request.getfixturevalue("real_db")
                 self.cons["shared"] = store.connect(real_db, read_only=True)
@@ -125,6 +127,8 @@ class Loaded:
     def get(self, name: str) -> tuple[duckdb.DuckDBPyConnection, int, pd.DataFrame]:
         log = LOGS[name]
         path = SHARED_LOGS / log.file
+        if not path.exists() and (SAMPLE_LOGS / log.file).exists():
+            path = SAMPLE_LOGS / log.file  # the bundled copy, on a clone without shared logs
         if not path.exists():
             pytest.skip(f"{path} is absent: set SERVFLOW_SHARED_LOGS to the shared log folder")
         con = self._connection(name, path)

@@ -88,6 +88,7 @@ def _hand_log(folder: Path) -> Path:
 def hand_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     from mining.ingest import IngestOptions, ingest_file
     from mining.run import MiningOptions, mine_log
+    from optimization import CandidateOptions
     from optimization.candidates import compute_and_store
 
     folder = tmp_path_factory.mktemp("hand")
@@ -99,7 +100,8 @@ def hand_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
             IngestOptions(log_name="hand", start_timestamp="start", fail_on=None),
         )
         run = mine_log(con, "hand", MiningOptions(conformance=False, end_activities=("B", "C")))
-        compute_and_store(con, run.run_id)
+        # 16 cases: below the default minimum support of 30 executions
+        compute_and_store(con, run.run_id, CandidateOptions(min_executions=5))
     return db, run.run_id
 
 

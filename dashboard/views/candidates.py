@@ -46,8 +46,11 @@ if view is not None and report is not None:
                         t("col_per_month"): [
                             round(c.executions_per_month, 1) for c in found.automation
                         ],
-                        t("col_hours_saved"): [
-                            round(c.hours_saved_per_month, 1) for c in found.automation
+                        t("col_hours_saved"): [  # None: unknown, the log has no start times
+                            None
+                            if c.hours_saved_per_month is None
+                            else round(c.hours_saved_per_month, 1)
+                            for c in found.automation
                         ],
                         t("col_lead_change"): [
                             _signed(c.lead_time_change_s) for c in found.automation

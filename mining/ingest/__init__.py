@@ -31,6 +31,14 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError, QualityGateError, StorageError
+from mining.ingest.columns import (
+    DEFAULT_MISSING_VALUES,
+    WIDE_COLUMNS,
+    ColumnProfile,
+    profile_columns,
+    wide_attributes_sql,
+    without_placeholders,
+)
 from mining.ingest.mapping import ColumnMapping, normalise, resolve_mapping
 from mining.ingest.readers import SourceRead, detect_format, read_source
 from mining.ingest.timestamps import TimestampPlan, plan_timestamp, quote_ident, quote_literal
@@ -97,6 +105,8 @@ class IngestOptions:
     pseudonymize: bool = False
     pseudonymize_columns: tuple[str, ...] = ()
     fail_on: str | None = "error"  # "error", "warning", or None to never fail on quality
+    # values that mean "missing" in resource, team and attribute columns (never in case ids)
+    missing_values: tuple[str, ...] = DEFAULT_MISSING_VALUES
     max_xes_bytes: int | None = None
 
     def explicit_mapping(self) -> dict[str, str | None]:
@@ -173,6 +183,7 @@ def ingest_file(
     )
     if previous is not None:
         return _already_loaded(log_name, source, digest, int(previous[1]), started)
+    fingerprint = _check_pseudonymization(con, log_name, source, options)
 
     try:
         fmt = options.format or detect_format(source)
@@ -208,10 +219,11 @@ def ingest_file(
                 fmt=options.timestamp_format,
                 timezone=options.timezone,
             )
-        case_columns, event_columns = _split_attributes(
-            con, read, mapping, _stored_event_attributes(con, log_name)
+        profile = _split_attributes(
+            con, read, mapping, _stored_event_attributes(con, log_name), options.missing_values
         )
-        _stage(con, mapping, ts_plan, start_plan, case_columns, event_columns)
+        case_columns, event_columns = list(profile.case_columns), list(profile.event_columns)
+        _stage(con, mapping, ts_plan, start_plan, profile, options.missing_values)
         if options.pseudonymize:
             # before anything is copied out of the staged rows, rejected ones included
             say("pseudonymizing ids")
@@ -230,10 +242,16 @@ def ingest_file(
             reject_examples=reject_examples,
             notes=read.notes,
             has_start=start_plan is not None,
+            placeholders=profile.placeholders,
+            type_notes=read.type_notes,
         )
         worst = max_severity(findings)
         if options.fail_on and worst != "none" and severity_at_least(worst, options.fail_on):
-            raise QualityGateError(_gate_message(source, findings, options.fail_on))
+            raise QualityGateError(
+                _gate_message(source, findings, options.fail_on, reject_examples),
+                findings,
+                tuple(reject_examples),
+            )
         say("storing events")
         details = {
             "format": fmt,
@@ -259,6 +277,7 @@ def ingest_file(
             reject_examples,
             findings,
             started,
+            fingerprint,
         )
     except duckdb.Error as exc:
         raise StorageError(f"{source}: loading failed inside the database: {exc}") from exc
@@ -344,48 +363,49 @@ def _split_attributes(
     read: SourceRead,
     mapping: ColumnMapping,
     known_event_columns: set[str],
-) -> tuple[list[str], list[str]]:
+    missing_values: tuple[str, ...],
+) -> ColumnProfile:
     """Case attributes: declared case-level (XES trace attributes), or constant and present on
     every event of each case. Every other unmapped column is an event attribute, and so is a
-    column that an earlier load of the log found to vary within a case."""
+    column that an earlier load of the log found to vary within a case. Placeholder values
+    count as missing (see `mining.ingest.columns`)."""
     others = [c for c in read.columns if c not in mapping.mapped_columns]
+    roles = [c for c in (mapping.resource, mapping.team) if c is not None]
+    profile = profile_columns(
+        con, mapping.case, others, roles, missing_values, split=read.format != "xes"
+    )
     if read.format == "xes":
         case_cols = [c for c in others if c in read.case_attribute_columns]
-        return case_cols, [c for c in others if c not in case_cols]
-    if not others:
-        return [], []
-    case = quote_ident(mapping.case)
-    # min = max (or all null) is "constant", without the cost of count(DISTINCT ...)
-    checks = ", ".join(
-        f"bool_and((min({quote_ident(c)}) = max({quote_ident(c)}) "
-        f"AND count({quote_ident(c)}) = count(*)) OR count({quote_ident(c)}) = 0) OVER ()"
-        for c in others
+    else:
+        case_cols = [c for c in profile.case_columns if c not in known_event_columns]
+    return ColumnProfile(
+        tuple(case_cols), tuple(c for c in others if c not in case_cols), profile.placeholders
     )
-    row = store.one(con, f"SELECT {checks} FROM sf_raw GROUP BY {case} LIMIT 1")
-    flags = list(row) if row else [False] * len(others)
-    case_cols = [
-        c
-        for c, constant in zip(others, flags, strict=True)
-        if constant and c not in known_event_columns
-    ]
-    return case_cols, [c for c in others if c not in case_cols]
 
 
 def _attribute_key(column: str) -> str:
     return column[len("case:") :] if column.startswith("case:") else column
 
 
-def _json_object(columns: list[str]) -> str:
+def _json_object(
+    columns: list[str] | tuple[str, ...],
+    dirty: set[str] | None = None,
+    missing: tuple[str, ...] = (),
+) -> str:
     if not columns:
         return "NULL::JSON"
-    parts = ", ".join(f"{quote_literal(_attribute_key(c))}, {quote_ident(c)}" for c in columns)
+    parts = ", ".join(
+        f"{quote_literal(_attribute_key(c))}, "
+        f"{without_placeholders(c, missing if dirty and c in dirty else ())}"
+        for c in columns
+    )
     return f"json_object({parts})"
 
 
-def _text(column: str | None) -> str:
+def _text(column: str | None, missing: tuple[str, ...] = ()) -> str:
     if column is None:
         return "NULL::VARCHAR"
-    return f"NULLIF(trim(CAST({quote_ident(column)} AS VARCHAR)), '')"
+    return f"NULLIF(trim(CAST({without_placeholders(column, missing)} AS VARCHAR)), '')"
 
 
 def _stage(
@@ -393,24 +413,40 @@ def _stage(
     mapping: ColumnMapping,
     ts_plan: TimestampPlan,
     start_plan: TimestampPlan | None,
-    case_columns: list[str],
-    event_columns: list[str],
+    profile: ColumnProfile,
+    missing: tuple[str, ...],
 ) -> None:
+    # placeholders are cleaned only where the profile found some: an expression per column of
+    # a wide file costs far more than the plain column
+    dirty = {column for column, _, _ in profile.placeholders}
+
+    def clean(column: str | None) -> tuple[str, ...]:
+        return missing if column in dirty else ()
+
+    event_columns, case_columns = profile.event_columns, profile.case_columns
+    wide_events = len(event_columns) > WIDE_COLUMNS
+    if wide_events:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE sf_wide_attributes AS "
+            + wide_attributes_sql(con, "__row", event_columns, missing, per_key=False)
+        )
+    attributes = "__sf_attributes" if wide_events else _json_object(event_columns, dirty, missing)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE sf_stage AS
-        SELECT __row AS source_row,
+        SELECT sf_raw.__row AS source_row,
                {_text(mapping.case)} AS case_id,
                {_text(mapping.activity)} AS activity,
                ({ts_plan.expression})::TIMESTAMP AS ts,
                {f"({start_plan.expression})::TIMESTAMP" if start_plan else "NULL::TIMESTAMP"}
                    AS start_ts,
-               {_text(mapping.resource)} AS resource,
-               {_text(mapping.team)} AS team,
+               {_text(mapping.resource, clean(mapping.resource))} AS resource,
+               {_text(mapping.team, clean(mapping.team))} AS team,
                {_text(mapping.lifecycle)} AS lifecycle,
-               {_json_object(event_columns)} AS attributes,
+               {attributes} AS attributes,
                CAST({quote_ident(mapping.timestamp)} AS VARCHAR) AS ts_raw
         FROM sf_raw
+        {"LEFT JOIN sf_wide_attributes ON __sf_key = sf_raw.__row" if wide_events else ""}
         """
     )
     con.execute(
@@ -419,7 +455,17 @@ def _stage(
         "WHERE case_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL"
     )
     # Case attributes are constant within a case: build one JSON object per case, not per row.
-    firsts = [f"any_value({quote_ident(c)}) AS {quote_ident(c)}" for c in case_columns]
+    if len(case_columns) > WIDE_COLUMNS:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE sf_case_attributes AS "
+            "SELECT __sf_key AS case_id, __sf_attributes AS attributes FROM ("
+            + wide_attributes_sql(con, _text(mapping.case), case_columns, missing, per_key=True)
+            + ") WHERE __sf_key IS NOT NULL"
+        )
+        return
+    firsts = [
+        f"any_value({without_placeholders(c, clean(c))}) AS {quote_ident(c)}" for c in case_columns
+    ]
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE sf_case_attributes AS
@@ -497,13 +543,7 @@ def _pseudonymize(
     The key comes from the environment, so the same id gets the same pseudonym in every load
     and nobody without the key can reverse or recompute it.
     """
-    key = os.environ.get(PSEUDONYM_KEY_ENV, "")
-    if len(key) < 16:
-        raise InputError(
-            f"pseudonymization needs a secret key of at least 16 characters in the environment "
-            f"variable {PSEUDONYM_KEY_ENV}; keep the same key for every load of a log."
-        )
-    secret = key.encode("utf-8")
+    secret = _pseudonym_key()
 
     def pseudonym(values: list[str | None]) -> list[str | None]:
         return [
@@ -558,11 +598,76 @@ def _pseudonymize(
             )
 
 
-def _gate_message(source: Path, findings: tuple[QualityFinding, ...], threshold: str) -> str:
+def _pseudonym_key() -> bytes:
+    key = os.environ.get(PSEUDONYM_KEY_ENV, "")
+    if len(key) < 16:
+        raise InputError(
+            f"pseudonymization needs a secret key of at least 16 characters in the environment "
+            f"variable {PSEUDONYM_KEY_ENV}; keep the same key for every load of a log."
+        )
+    return key.encode("utf-8")
+
+
+def _key_fingerprint(secret: bytes) -> str:
+    return hmac.new(secret, b"servflow pseudonymization key fingerprint", "sha256").hexdigest()[:16]
+
+
+def _check_pseudonymization(
+    con: duckdb.DuckDBPyConnection, log_name: str, source: Path, options: IngestOptions
+) -> str | None:
+    """A pseudonymized log takes only loads pseudonymized with its key, and a log of raw ids
+    takes no pseudonymized load: either would store raw ids beside pseudonyms, or two
+    pseudonyms for one id, as different cases. Returns the fingerprint of this load's key."""
+    fingerprint = _key_fingerprint(_pseudonym_key()) if options.pseudonymize else None
+    row = store.one(
+        con,
+        "SELECT p.key_fingerprint, (SELECT count(*) FROM loads l WHERE l.log_id = g.log_id), "
+        "(SELECT bool_or(l.options ->> '$.pseudonymized' = 'true') FROM loads l "
+        " WHERE l.log_id = g.log_id) "
+        "FROM logs g LEFT JOIN log_pseudonymization p USING (log_id) WHERE g.name = ?",
+        [log_name],
+    )
+    if row is None or (row[0] is None and not row[1]):
+        return fingerprint
+    stored, loads, earlier_pseudonymized = row
+    if stored is None and earlier_pseudonymized:
+        # stored before fingerprints were kept: the first fingerprinted load records its key
+        stored = fingerprint if fingerprint is not None else "unknown"
+    if stored is not None and fingerprint is None:
+        raise InputError(
+            f"{source}: not loaded: log {log_name!r} is pseudonymized (key fingerprint "
+            f"{stored}) and this load is not; it would store raw ids beside their pseudonyms. "
+            f"Load it with --pseudonymize and the log's key in {PSEUDONYM_KEY_ENV}."
+        )
+    if stored is not None and fingerprint != stored:
+        raise InputError(
+            f"{source}: not loaded: log {log_name!r} was pseudonymized with another key "
+            f"(fingerprint {stored}, this key's is {fingerprint}); the same ids would become "
+            f"different cases. Set {PSEUDONYM_KEY_ENV} to the log's key, or load into a new log "
+            "with --log."
+        )
+    if stored is None and fingerprint is not None:
+        raise InputError(
+            f"{source}: not loaded: log {log_name!r} holds raw ids from {loads} earlier load(s); "
+            "pseudonymizing this load would store pseudonyms beside raw ids. Load it into a new "
+            "log with --log, or load it without --pseudonymize."
+        )
+    return fingerprint
+
+
+def _gate_message(
+    source: Path,
+    findings: tuple[QualityFinding, ...],
+    threshold: str,
+    reject_examples: list[dict[str, Any]],
+) -> str:
     failing = [f for f in findings if severity_at_least(f.severity, threshold)]
     listed = "; ".join(f"{f.severity}: {f.message}" for f in failing[:3])
+    rows = ""
+    if reject_examples and any(f.code == "rejected_rows" for f in failing):
+        rows = " First rejected rows: " + "; ".join(_describe(e) for e in reject_examples[:5]) + "."
     return (
-        f"{source}: not loaded, the data-quality gate stops at '{threshold}': {listed} "
+        f"{source}: not loaded, the data-quality gate stops at '{threshold}': {listed}{rows} "
         "Fix the file, or relax the gate with --fail-on (warning, error, never)."
     )
 
@@ -580,6 +685,7 @@ def _store(
     reject_examples: list[dict[str, Any]],
     findings: tuple[QualityFinding, ...],
     started: float,
+    fingerprint: str | None,
 ) -> LoadResult:
     with store.transaction(con):
         con.execute(
@@ -590,6 +696,12 @@ def _store(
         log_id = store.log_id_for(con, log_name)
         load_row = store.one(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
         load_id = int(load_row[0]) if load_row else 1
+        if fingerprint is not None:
+            con.execute(
+                "INSERT INTO log_pseudonymization SELECT ?, ?, ? WHERE NOT EXISTS "
+                "(SELECT 1 FROM log_pseudonymization WHERE log_id = ?)",
+                [log_id, fingerprint, load_id, log_id],
+            )
         for name in (
             "load_new_activities",
             "load_new_resources",

@@ -11,17 +11,19 @@ import codecs
 import csv
 import gzip
 import io
+import json
 import os
 import tempfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 import duckdb
 
 from mining.errors import InputError
-from mining.ingest.timestamps import quote_literal
+from mining.ingest.timestamps import quote_ident, quote_literal
 from mining.store import one
 
 __all__ = ["SourceRead", "detect_format", "read_source"]
@@ -29,6 +31,9 @@ __all__ = ["SourceRead", "detect_format", "read_source"]
 FORMATS = ("csv", "parquet", "jsonl", "xes")
 DELIMITERS = ",;\t|"
 SNIFF_BYTES = 256 * 1024
+# Widest file loaded: wide CRM dumps of a few thousand columns load in seconds; beyond this the
+# per-column work of the attribute split and the JSON attribute objects grows too costly.
+MAX_COLUMNS = 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,7 @@ class SourceRead:
     delimiter: str | None = None
     case_attribute_columns: tuple[str, ...] = ()  # columns the format marks as case-level (XES)
     notes: tuple[str, ...] = ()  # e.g. renamed duplicate headers
+    type_notes: tuple[str, ...] = ()  # columns whose values mix kinds (JSON numbers and strings)
     malformed: tuple[tuple[int, str], ...] = field(default_factory=tuple)  # (line, reason)
 
 
@@ -90,19 +96,18 @@ def read_source(
         if fmt == "parquet":
             return _read_parquet(con, path)
         if fmt == "jsonl":
-            return _read_duckdb(
-                con,
-                path,
-                "jsonl",
-                f"read_json({quote_literal(str(path))}, format = 'newline_delimited', "
-                "records = true, sample_size = -1)",
-            )
+            return _read_jsonl(con, path)
         return _read_xes(con, path, max_xes_bytes)
     except duckdb.Error as exc:
         raise InputError(
             f"{path}: cannot be read as {fmt.upper()}: {_first_line(exc)}. "
             "Check that the file is complete and of that format."
         ) from exc
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise InputError(
+            f"{path}: damaged gzip data ({exc}). The file may be truncated or not gzip at all; "
+            "download or export it again."
+        ) from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -113,8 +118,14 @@ def _head(path: Path, size: int) -> bytes:
     with open(path, "rb") as fh:
         data = fh.read(size)
     if data[:2] == b"\x1f\x8b":
-        with gzip.open(path, "rb") as fh:
-            return fh.read(size)
+        try:
+            with gzip.open(path, "rb") as fh:
+                return fh.read(size)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise InputError(
+                f"{path}: damaged gzip data ({exc}). The file may be truncated; download or "
+                "export it again."
+            ) from None
     return data
 
 
@@ -141,21 +152,157 @@ def _columns(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     return tuple(n for n in names if n != "__row")
 
 
-def _read_duckdb(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, scan: str) -> SourceRead:
-    rows = _materialise(con, f"SELECT * FROM {scan}")
-    return SourceRead(format=fmt, rows=rows, columns=_columns(con))
+# --- JSON lines ------------------------------------------------------------------------------
+
+_JSON_KINDS = {
+    "VARCHAR": "text",
+    "BIGINT": "number",
+    "UBIGINT": "number",
+    "HUGEINT": "number",
+    "DOUBLE": "number",
+    "BOOLEAN": "true/false",
+    "ARRAY": "array",
+    "OBJECT": "object",
+}
+
+
+def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> SourceRead:
+    """JSON lines (or one JSON array of objects), every value read as text.
+
+    Nested objects are flattened: `{"case": {"id": "C1"}}` becomes the column `case.id`; arrays
+    are kept as their JSON text. Strings are read exactly as written (no quotes added), numbers
+    and true/false as their JSON text (`1` -> "1", `1.0` -> "1.0"), JSON null as missing. A
+    column whose values mix kinds (numbers and strings, objects and strings) is reported.
+    """
+    scan = f"read_json_objects({quote_literal(str(path))}, format = 'auto')"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE sf_json0 AS SELECT json FROM {scan}")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sf_json AS SELECT json, rowid + 1 AS __row FROM sf_json0"
+    )
+    con.execute("DROP TABLE sf_json0")
+    bad = one(
+        con,
+        "SELECT min(__row), count(*) FROM sf_json WHERE json_type(json) IS DISTINCT FROM 'OBJECT'",
+    )
+    if bad and bad[1]:
+        raise InputError(
+            f"{path}: record {bad[0]}"
+            + (f" (and {int(bad[1]) - 1:,} more)" if bad[1] > 1 else "")
+            + " is not a JSON object; each "
+            "line of a JSON lines file must be one object such as "
+            '{"case": "C1", "activity": "受理", "time": "2024-01-01T08:00:00"}.'
+        )
+    structure = one(con, "SELECT json_group_structure(json) FROM sf_json")
+    leaves: list[tuple[str, ...]] = []
+    if structure and structure[0]:
+        _leaf_paths(json.loads(structure[0]), (), leaves)
+    names = [".".join(keys) for keys in leaves]
+    clashes = sorted(n for n, k in Counter(names).items() if k > 1)
+    if clashes:
+        raise InputError(
+            f"{path}: flattening nested objects gives the column {clashes[0]!r} twice (a key "
+            "with a dot in its name beside a nested object of the same path); rename one of "
+            "them in the export."
+        )
+    _refuse_too_wide(path, len(names))
+    pointers = [quote_literal("/" + "/".join(_pointer(k) for k in keys)) for keys in leaves]
+    select = ", ".join(
+        f"json ->> {pointer} AS {quote_ident(name)}"
+        for pointer, name in zip(pointers, names, strict=True)
+    )
+    rows = _materialise(
+        con, f"SELECT {select} FROM sf_json ORDER BY __row" if names else "SELECT 1"
+    )
+    notes: list[str] = []
+    if names:
+        kinds = one(
+            con,
+            "SELECT "
+            + ", ".join(
+                f"list(DISTINCT json_type(json, {p})) FILTER (WHERE json_type(json, {p}) <> 'NULL')"
+                for p in pointers
+            )
+            + " FROM sf_json",
+        )
+        for name, pointer, found in zip(names, pointers, kinds or (), strict=True):
+            groups = sorted({_JSON_KINDS.get(k, k.lower()) for k in found or ()})
+            if len(groups) > 1:
+                first = one(
+                    con,
+                    "SELECT "
+                    + ", ".join(
+                        f"min(__row) FILTER (WHERE json_type(json, {pointer}) IN "
+                        f"({', '.join(quote_literal(k) for k, g in _JSON_KINDS.items() if g == group)}))"
+                        for group in groups
+                    )
+                    + " FROM sf_json",
+                )
+                where = ", ".join(
+                    f"{group} (first at record {row})"
+                    for group, row in zip(groups, first or (), strict=True)
+                )
+                notes.append(
+                    f"JSON column {name!r} mixes value kinds: {where}; all are read as text, "
+                    'so 1 and "1" are the same value and 1.0 another.'
+                )
+    con.execute("DROP TABLE sf_json")
+    return SourceRead(format="jsonl", rows=rows, columns=_columns(con), type_notes=tuple(notes))
+
+
+def _leaf_paths(node: Any, prefix: tuple[str, ...], out: list[tuple[str, ...]]) -> None:
+    if isinstance(node, dict) and node:
+        for key, child in node.items():
+            _leaf_paths(child, (*prefix, key), out)
+    elif prefix:
+        out.append(prefix)
+
+
+def _pointer(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> SourceRead:
     # Parquet is columnar and cheap to scan again: a view reads only the columns each step
     # needs, instead of copying the whole file into a table first.
     scan = f"read_parquet({quote_literal(str(path))}, file_row_number = true)"
+    columns = _parquet_columns(con, scan, "*", ())
+    if all(expr == quote_ident(name) for name, expr in columns):
+        select = "* EXCLUDE (file_row_number)"  # flat file: the plain scan
+    else:
+        select = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in columns)
+    _refuse_too_wide(path, len(columns))
     con.execute(
         "CREATE OR REPLACE TEMP VIEW sf_raw AS "
-        f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row FROM {scan}"
+        f"SELECT {select}, file_row_number + 1 AS __row FROM {scan}"
     )
     rows = one(con, "SELECT count(*) FROM sf_raw")
     return SourceRead(format="parquet", rows=int(rows[0]) if rows else 0, columns=_columns(con))
+
+
+def _parquet_columns(
+    con: duckdb.DuckDBPyConnection, scan: str, expr: str, prefix: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    """(column name, SQL) of every leaf: struct fields flattened with dots as in JSON lines
+    (`case.id`), lists and maps kept as their JSON text."""
+    target = "*" if expr == "*" else f"unnest({expr})"
+    described = con.execute(f"DESCRIBE SELECT {target} FROM {scan} LIMIT 0").fetchall()
+    out: list[tuple[str, str]] = []
+    for name, kind, *_ in described:
+        if not prefix and name == "file_row_number":
+            continue
+        keys = (*prefix, str(name))
+        path = (
+            quote_ident(str(name))
+            if expr == "*"
+            else f"struct_extract({expr}, {quote_literal(str(name))})"
+        )
+        if str(kind).startswith("STRUCT("):
+            out += _parquet_columns(con, scan, path, keys)
+        elif str(kind).endswith("[]") or str(kind).startswith(("MAP(", "UNION(")):
+            out.append((".".join(keys), f"to_json({path})::VARCHAR"))
+        else:
+            out.append((".".join(keys), path))
+    return out
 
 
 def _read_xes(con: duckdb.DuckDBPyConnection, path: Path, max_bytes: int | None) -> SourceRead:
@@ -220,8 +367,21 @@ def _read_csv_utf8(
     sample = _decoded_head(source)
     if not sample.strip():
         raise InputError(f"{path}: the file is empty: there is no header and no data.")
-    delim = delimiter or _sniff_delimiter(sample)
-    header = next(csv.reader(io.StringIO(sample), delimiter=delim), [])
+    _refuse_binary(path, sample)
+    if delimiter is not None and len(delimiter) != 1:
+        raise InputError(
+            f"{path}: the delimiter must be one character, not {delimiter!r} (use --delimiter "
+            "';' or --delimiter tab)."
+        )
+    try:
+        delim = delimiter or _sniff_delimiter(sample)
+        header = next(csv.reader(io.StringIO(sample), delimiter=delim), [])
+    except csv.Error as exc:
+        raise InputError(
+            f"{path}: the header line cannot be read as CSV ({exc}). Check that the file is a "
+            "complete CSV export; name the delimiter with --delimiter if it is unusual."
+        ) from None
+    _refuse_too_wide(path, len(header))
     notes = _duplicate_header_notes(header)
     scan = (
         f"read_csv({quote_literal(str(source))}, all_varchar = true, header = true, "
@@ -248,6 +408,27 @@ def _read_csv_utf8(
         notes=notes,
         malformed=malformed,
     )
+
+
+def _refuse_binary(path: Path, sample: str) -> None:
+    """Text exports hold no NUL bytes and few control characters; binary files hold many."""
+    controls = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r")
+    if "\x00" in sample or controls > 0.10 * len(sample):
+        raise InputError(
+            f"{path}: this is not a text (CSV) file: its first bytes are binary data "
+            f"({controls:,} control bytes in the first {len(sample):,} characters). Check that "
+            "it is the right file; a UTF-16 export without a byte-order mark needs "
+            "--encoding utf-16-le, and other formats need their own extension or --format."
+        )
+
+
+def _refuse_too_wide(path: Path, columns: int) -> None:
+    if columns > MAX_COLUMNS:
+        raise InputError(
+            f"{path}: the file has {columns:,} columns; servflow loads at most {MAX_COLUMNS:,}. "
+            "Export only the columns the analysis needs (case id, activity, timestamps, "
+            "resource, team and the attributes you want to compare)."
+        )
 
 
 def _detect_encoding(path: Path) -> str:
@@ -302,6 +483,12 @@ def _transcode(path: Path, encoding: str) -> Path:
         raise InputError(
             f"{path}: the file is not valid {encoding} text ({exc.reason} at byte {exc.start}). "
             "Save it as UTF-8, or name its encoding with --encoding."
+        ) from exc
+    except UnicodeError as exc:  # e.g. UTF-16 without a byte-order mark
+        out.unlink(missing_ok=True)
+        raise InputError(
+            f"{path}: the file cannot be read as {encoding} text ({exc}). Name the exact "
+            "encoding with --encoding (utf-16-le, utf-16-be, gb18030 ...)."
         ) from exc
     except LookupError as exc:
         out.unlink(missing_ok=True)

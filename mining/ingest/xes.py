@@ -197,7 +197,8 @@ def _oversize_message(path: Path, cap: int, compressed: bool) -> str:
     bomb = "; refused as a possible decompression bomb" if compressed else "; refused"
     return (
         f"{path}: {what} more than {cap:,} bytes of XML, the size limit{bomb}. If the log really "
-        "is that large, raise the limit (max_decompressed_bytes)."
+        "is that large, raise the limit with `servflow ingest --max-xes-bytes N` "
+        "(IngestOptions.max_xes_bytes in Python)."
     )
 
 

@@ -133,7 +133,7 @@ CREATE TABLE IF NOT EXISTS automation_candidates (
     kind                  VARCHAR NOT NULL,  -- system_integration | time_limit_rule | self_service
     executions_per_month  DOUBLE NOT NULL,
     median_duration_s     DOUBLE,
-    hours_saved_per_month DOUBLE NOT NULL,
+    hours_saved_per_month DOUBLE NOT NULL,   -- NaN: unknown (no start times for the step)
     lead_time_change_s    DOUBLE NOT NULL,   -- mean change per case in the replay (negative = shorter)
     criteria              JSON NOT NULL,     -- [{name, value, unit, score, weight, definition}]
     rationale             VARCHAR NOT NULL,
@@ -169,4 +169,26 @@ CREATE TABLE IF NOT EXISTS automation_flags (
     activity   VARCHAR NOT NULL,
     flagged_at TIMESTAMP NOT NULL,
     PRIMARY KEY (log_id, activity)
+);
+
+-- The support behind a run's automation ranking: executions and cases of every activity
+-- proposed (with the volume confidence n / (n + 10) applied to its score) or too rare to judge
+-- (below the minimum support: listed, not scored; confidence NULL).
+CREATE TABLE IF NOT EXISTS automation_support (
+    run_id     INTEGER NOT NULL,
+    activity   VARCHAR NOT NULL,
+    executions BIGINT NOT NULL,
+    cases      BIGINT NOT NULL,
+    confidence DOUBLE,
+    too_rare   BOOLEAN NOT NULL,
+    rank       INTEGER NOT NULL      -- order of the too-rare list (most executions first)
+);
+
+-- Logs whose ids are pseudonymized, and a fingerprint of the key (an HMAC of a fixed text under
+-- the key: it tells keys apart and reveals nothing of the key). Every later load of such a log
+-- must be pseudonymized with the same key; a raw log never takes a pseudonymized load.
+CREATE TABLE IF NOT EXISTS log_pseudonymization (
+    log_id          INTEGER PRIMARY KEY,
+    key_fingerprint VARCHAR NOT NULL,
+    first_load_id   INTEGER NOT NULL
 );

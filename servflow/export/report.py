@@ -117,6 +117,12 @@ def evidence_text(name: str, value: Any, unit: str) -> str:
     return f"{name}: {value} {unit}".rstrip()
 
 
+def _hours_saved(candidate: Any) -> str:
+    """Effort saved a month; "unknown" where the log has no start times to measure it."""
+    hours = candidate.hours_saved_per_month
+    return "unknown (no start times)" if hours is None else f"{hours:.1f} h"
+
+
 def _candidates(candidates: Any) -> str:
     if candidates is None:
         return "<p class='empty'>No candidates for this mining run.</p>"
@@ -124,9 +130,7 @@ def _candidates(candidates: Any) -> str:
     rows = []
     for a in candidates.automation[:TOP]:
         evidence = "; ".join(evidence_text(c.name, c.value, c.unit) for c in a.criteria)
-        rows.append(
-            [a.activity, a.kind, f"{a.score:.2f}", f"{a.hours_saved_per_month:.1f} h", evidence]
-        )
+        rows.append([a.activity, a.kind, f"{a.score:.2f}", _hours_saved(a), evidence])
     parts.append(
         _table(
             ["activity", "kind", "score", "saved per month", "evidence"],

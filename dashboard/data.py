@@ -112,6 +112,13 @@ def report(view: View) -> dict[str, Any] | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
+def team_values(view: View) -> tuple[tuple[str, int], ...]:
+    """The log's teams with the number of tickets each worked on."""
+    with _read(view.snapshot) as con:
+        return explore.team_values(con, view.log_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
 def attribute_values(view: View) -> tuple[explore.AttributeValues, ...]:
     with _read(view.snapshot) as con:
         return explore.case_attribute_values(con, view.log_id)

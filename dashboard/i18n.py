@@ -32,6 +32,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "period": ("Tickets started between", "工单开始时间"),
     "filter_attributes": ("Filter by case attribute", "按工单属性筛选"),
     "values_of": ("Values of {name}", "{name} 的取值"),
+    "filter_teams": (
+        "Tickets a team worked on (any of them)",
+        "经手班组(任一)",
+    ),
     "top_variants": ("Only the most common variants (0 = all)", "仅最常见的变体(0 = 全部)"),
     "refresh": ("Reload data", "刷新数据"),
     "snapshot_from": ("Data published {when} UTC", "数据发布于 {when} UTC"),

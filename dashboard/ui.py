@@ -120,6 +120,13 @@ def _filters(view: data.View, log_row: dict[str, Any]) -> LogFilter:
         )
         if picked_values:
             conditions.append((attribute, tuple(picked_values)))
+    # team names are widget options (shown as text), never part of a label
+    teams = [team for team, _cases in data.team_values(view)]
+    picked_teams = (
+        st.sidebar.multiselect(t("filter_teams"), teams, key=f"sf_teams_{view.log}")
+        if teams
+        else []
+    )
     top = st.sidebar.number_input(
         t("top_variants"), min_value=0, value=0, step=1, key=f"sf_top_{view.log}"
     )
@@ -128,6 +135,7 @@ def _filters(view: data.View, log_row: dict[str, Any]) -> LogFilter:
         end=end,
         case_attributes=tuple(conditions),
         variants_top_k=int(top) or None,
+        teams=tuple(picked_teams),
     )
 
 

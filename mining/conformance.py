@@ -17,6 +17,17 @@ log (the case does something the model does not allow there). Each is counted in
 Only the most frequent variants are aligned when `max_variants` / `variant_coverage` say so; the
 rest is reported as left out (`variants_left_out`, `cases_left_out`), never guessed.
 
+The results are the same in every run and process. A trace often has several optimal alignments
+(the same cost, different skipped steps), and which one pm4py's default A* search returns
+depends on the iteration order of its sets of places and transitions, which hash by memory
+address, and on the random (uuid4) names of discovered transitions. So the model is first
+rewritten with its places and transitions in a canonical order (`_canonical_net`: colour
+refinement of the net's graph from labels and markings), and aligned with pm4py's Dijkstra
+search (`Variants.VERSION_DIJKSTRA_LESS_MEMORY`), whose choices follow that order only, with
+pm4py's standard costs (10000 per log or model move, 1 per silent step): optimal costs, hence
+fitness, are the ones A* gives. Alignments run in this process (no worker processes); only an
+alignment that hits `max_seconds_per_variant` can vary with the machine's speed.
+
 >>> import tempfile, pathlib
 >>> from mining import store
 >>> con = store.connect(pathlib.Path(tempfile.mkdtemp()) / "x.duckdb")
@@ -28,7 +39,7 @@ mining.errors.InputError: no cases to check ...
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableSet, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +72,10 @@ DeviationKind = Literal["skipped", "inserted"]
 
 # pm4py marks the missing side of a move so.
 _SKIP = ">>"
+# pm4py's standard alignment costs (pm4py.objects.petri_net.utils.align_utils)
+_MOVE_COST = 10000
+_SILENT_COST = 1
+_DETERMINISTIC_SEARCH = "Variants.VERSION_DIJKSTRA_LESS_MEMORY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,49 +428,155 @@ def _variants_to_align(
 def _align_variants(
     model: ProcessModel, variants: Sequence[LogVariant], max_seconds: float | None
 ) -> dict[int, dict[str, Any] | None]:
-    """pm4py alignments of one trace per variant, by variant number (None: timed out)."""
+    """pm4py alignments of one trace per variant, by variant number (None: timed out).
+
+    Variants are aligned in groups of equal length: the search is given the trace's move costs,
+    so pm4py's `fitness` and `bwc` are those its default search reports.
+    """
     if not variants:
         return {}
     import pandas as pd
     import pm4py
 
-    width = len(str(len(variants)))
-    case_ids: list[str] = []
-    labels: list[str] = []
-    positions: list[int] = []
-    for index, variant in enumerate(variants):
-        # Zero-padded ids: pm4py returns alignments in sorted case-id order.
-        case_ids.extend([str(index).zfill(width)] * len(variant.activities))
-        labels.extend(variant.activities)
-        positions.extend(range(len(variant.activities)))
-    frame = pd.DataFrame(
-        {
-            "case:concept:name": case_ids,
-            "concept:name": labels,
-            "time:timestamp": pd.Timestamp("2000-01-01") + pd.to_timedelta(positions, unit="s"),
-        }
-    )
-    options: dict[str, Any] = {"show_progress_bar": False}
-    if max_seconds is not None:
-        options["max_align_time_trace"] = float(max_seconds)
-    try:
-        results = pm4py.conformance_diagnostics_alignments(
-            frame,
-            model.net,
-            model.initial_marking,
-            model.final_marking,
-            multi_processing=False,
-            **options,
+    net, initial, final = _canonical_net(model)
+    model_costs = {
+        t: (_MOVE_COST if t.label is not None else _SILENT_COST) for t in net.transitions
+    }
+    by_length: dict[int, list[LogVariant]] = {}
+    for variant in variants:
+        by_length.setdefault(len(variant.activities), []).append(variant)
+    found: dict[int, dict[str, Any] | None] = {}
+    for length, group in sorted(by_length.items()):
+        width = len(str(len(group)))
+        case_ids: list[str] = []
+        labels: list[str] = []
+        for index, variant in enumerate(group):
+            # Zero-padded ids: pm4py returns alignments in sorted case-id order.
+            case_ids.extend([str(index).zfill(width)] * length)
+            labels.extend(variant.activities)
+        frame = pd.DataFrame(
+            {
+                "case:concept:name": case_ids,
+                "concept:name": labels,
+                "time:timestamp": pd.Timestamp("2000-01-01")
+                + pd.to_timedelta(list(range(length)) * len(group), unit="s"),
+            }
         )
-    except Exception as exc:
-        if "easy sound" in str(exc):
-            raise InputError(
-                f"the model from {model.source} is not a sound workflow net (its final marking "
-                "cannot be reached from the initial one): alignments are not defined. Check the "
-                "model's start and end events and gateways."
-            ) from exc
-        raise
-    return {v.variant_no: r for v, r in zip(variants, results, strict=True)}
+        options: dict[str, Any] = {
+            "show_progress_bar": False,
+            "model_cost_function": model_costs,
+            "trace_cost_function": [_MOVE_COST] * length,
+        }
+        if max_seconds is not None:
+            options["max_align_time_trace"] = float(max_seconds)
+        try:
+            results = pm4py.conformance_diagnostics_alignments(
+                frame,
+                net,
+                initial,
+                final,
+                multi_processing=False,
+                variant_str=_DETERMINISTIC_SEARCH,
+                **options,
+            )
+        except Exception as exc:
+            if "easy sound" in str(exc):
+                raise InputError(
+                    f"the model from {model.source} is not a sound workflow net (its final "
+                    "marking cannot be reached from the initial one): alignments are not "
+                    "defined. Check the model's start and end events and gateways."
+                ) from exc
+            raise
+        found.update({v.variant_no: r for v, r in zip(group, results, strict=True)})
+    return found
+
+
+class _OrderedSet(MutableSet[Any]):
+    """A set that iterates in insertion order (pm4py's nets keep places and transitions in
+    sets whose order follows memory addresses)."""
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        self._items = dict.fromkeys(items)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._items
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, value: Any) -> None:
+        self._items[value] = None
+
+    def discard(self, value: Any) -> None:
+        self._items.pop(value, None)
+
+
+def _canonical_net(model: ProcessModel) -> tuple[Any, Any, Any]:
+    """A copy of the model's Petri net whose places and transitions iterate in an order fixed
+    by the net's structure, not by memory addresses or generated names.
+
+    Colour refinement: every node starts with its kind and label (transitions) or its tokens
+    in the initial and final marking (places); each round a node's colour becomes the rank of
+    (its colour, the colours before it, the colours after it), until no class splits. Nodes
+    still sharing a colour are ordered by name, then as found (such nodes are, in practice,
+    interchangeable, e.g. two silent steps between the same places).
+    """
+    from pm4py.objects.petri_net.obj import Marking, PetriNet
+    from pm4py.objects.petri_net.utils.petri_utils import add_arc_from_to
+
+    net, initial, final = model.net, model.initial_marking, model.final_marking
+    places = list(net.places)
+    transitions = list(net.transitions)
+    nodes: list[Any] = places + transitions
+    start: dict[Any, tuple[Any, ...]] = {
+        p: (0, int(initial.get(p, 0)), int(final.get(p, 0)), "") for p in places
+    }
+    start.update({t: (1, 0 if t.label is None else 1, 0, str(t.label or "")) for t in transitions})
+    color = _ranks(start)
+    classes = len(set(color.values()))
+    for _ in range(len(nodes)):
+        signature = {
+            n: (
+                color[n],
+                tuple(sorted((color[a.source], a.weight) for a in n.in_arcs)),
+                tuple(sorted((color[a.target], a.weight) for a in n.out_arcs)),
+            )
+            for n in nodes
+        }
+        refined = _ranks(signature)
+        if len(set(refined.values())) == classes:
+            break
+        color, classes = refined, len(set(refined.values()))
+    ordered_places = sorted(places, key=lambda p: (color[p], str(p.name)))
+    ordered_transitions = sorted(transitions, key=lambda t: (color[t], str(t.name)))
+    place_of = {p: PetriNet.Place(f"p{i}") for i, p in enumerate(ordered_places)}
+    transition_of = {
+        t: PetriNet.Transition(f"t{i}", t.label) for i, t in enumerate(ordered_transitions)
+    }
+    canonical = PetriNet(
+        str(net.name),
+        places=_OrderedSet(place_of.values()),
+        transitions=_OrderedSet(transition_of.values()),
+    )
+    for t in ordered_transitions:
+        for arc in sorted(t.in_arcs, key=lambda a: color[a.source]):
+            add_arc_from_to(place_of[arc.source], transition_of[t], canonical, weight=arc.weight)
+        for arc in sorted(t.out_arcs, key=lambda a: color[a.target]):
+            add_arc_from_to(transition_of[t], place_of[arc.target], canonical, weight=arc.weight)
+
+    def marking(of: Any) -> Any:
+        return Marking({place_of[p]: of[p] for p in ordered_places if p in of})
+
+    return canonical, marking(initial), marking(final)
+
+
+def _ranks(keys: dict[Any, Any]) -> dict[Any, int]:
+    """Each node's key replaced by the key's rank among the distinct keys."""
+    rank = {key: i for i, key in enumerate(sorted(set(keys.values())))}
+    return {node: rank[key] for node, key in keys.items()}
 
 
 def _deviation_moves(alignment: Sequence[tuple[Any, Any]]) -> Counter[tuple[str, DeviationKind]]:

@@ -10,18 +10,20 @@ dataclasses. They never write to the database, so they run on a read-only snapsh
 >>> from mining.ingest import ingest_file
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (folder / "t.csv").write_text(
-...     "case,activity,time,channel\\n1,A,2024-01-01 08:00,app\\n1,B,2024-01-01 09:00,app\\n"
-...     "1,A,2024-01-01 10:00,app\\n2,A,2024-01-01 08:30,web\\n2,B,2024-01-02 10:30,web\\n")
+...     "case,activity,time,channel,team\\n1,A,2024-01-01 08:00,app,desk\\n"
+...     "1,B,2024-01-01 09:00,app,field\\n1,A,2024-01-01 10:00,app,desk\\n"
+...     "2,A,2024-01-01 08:30,web,desk\\n2,B,2024-01-02 10:30,web,desk\\n")
 >>> with store.connect(folder / "db.duckdb") as con:
 ...     _ = ingest_file(con, folder / "t.csv")
 ...     log_id = store.log_id_for(con, "t")
 ...     found = drill_down(con, log_id, CaseSelection.edge("A", "B"))
 ...     repeated = drill_down(con, log_id, CaseSelection.repeated("A"))
 ...     values = case_attribute_values(con, log_id)
+...     teams = team_values(con, log_id)
 >>> (found.total, [c.case_id for c in found.cases], [c.case_id for c in repeated.cases])
 (2, ['2', '1'], ['1'])
->>> [(v.attribute, v.values) for v in values]
-[('channel', (('app', 1), ('web', 1)))]
+>>> [(v.attribute, v.values) for v in values], teams
+([('channel', (('app', 1), ('web', 1)))], (('desk', 2), ('field', 1)))
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ __all__ = [
     "drill_down",
     "list_runs",
     "preview_source",
+    "team_values",
     "weekly_trend",
 ]
 
@@ -208,6 +211,17 @@ def case_attribute_values(
     for attribute, value, cases in rows:
         grouped.setdefault(str(attribute), []).append((str(value), int(cases)))
     return tuple(AttributeValues(a, tuple(v)) for a, v in grouped.items())
+
+
+def team_values(
+    con: duckdb.DuckDBPyConnection, log_id: int, *, max_values: int = 500
+) -> tuple[tuple[str, int], ...]:
+    """The log's teams, each with the number of cases it did an event in (most first); the
+    choices of `LogFilter.teams`."""
+    rows = store.run_sql(
+        con, "explore_team_values", log_id=log_id, max_values=max_values
+    ).fetchall()
+    return tuple((str(team), int(cases)) for team, cases in rows)
 
 
 def weekly_trend(

@@ -8,20 +8,27 @@ tables, that every mining query reads:
   `seq` and the `next_*` columns are recomputed over the kept events, so directly-follows
   relations are those of the projected log (as pm4py's activity filters do).
 
+A filter is stored with a mining run as JSON (`filter_to_json`, read back by `filter_from_json`).
+
 >>> flt = LogFilter(case_attributes=(("channel", ("app", "hotline")),), variants_top_k=10)
 >>> flt.is_empty
 False
+>>> by_team = LogFilter(teams=("二线支撑",))
+>>> filter_to_json(by_team)["teams"], filter_from_json(filter_to_json(by_team)) == by_team
+(['二线支撑'], True)
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 import duckdb
 
-__all__ = ["LogFilter", "apply_filter", "json_path"]
+__all__ = ["LogFilter", "apply_filter", "filter_from_json", "filter_to_json", "json_path"]
 
 TimeMode = Literal["started", "completed", "contained", "intersecting"]
 
@@ -35,8 +42,19 @@ class LogFilter:
     - `case_attributes`: (attribute, allowed values) pairs; a case must match all of them.
     - `variants_top_k` / `variant_coverage`: keep the k most frequent variants, or the most
       frequent variants covering at least this share of the (otherwise filtered) cases.
+    - `teams` / `resources`: keep the cases in which at least one event was done by one of
+      these teams (resources); a case must match both when both are given. The cases are kept
+      whole: their events by other teams (resources) stay, so the flows, waits and hand-overs
+      of those cases are complete. Empty: no selection by team (resource).
     - `activities` / `exclude_activities`: keep only / drop these activity labels (a projection:
       the cases stay, their other events go).
+
+    Cases are selected by period, case attributes, teams and resources first; the variant
+    selection then ranks the variants among those cases; the activity projection comes last
+    (a team selection looks at all events of a case, also those the projection drops).
+
+    >>> LogFilter(teams=("一线客服",)).selects_cases
+    True
     """
 
     start: datetime | None = None
@@ -47,6 +65,8 @@ class LogFilter:
     variant_coverage: float | None = None
     activities: tuple[str, ...] | None = None
     exclude_activities: tuple[str, ...] | None = None
+    teams: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -58,6 +78,8 @@ class LogFilter:
             self.start
             or self.end
             or self.case_attributes
+            or self.teams
+            or self.resources
             or self.variants_top_k is not None
             or self.variant_coverage is not None
         )
@@ -67,12 +89,58 @@ class LogFilter:
         return self.activities is not None or self.exclude_activities is not None
 
 
+def filter_to_json(flt: LogFilter | None) -> dict[str, Any]:
+    """`flt` as JSON-ready data, as `mining_runs.filter` stores it: an empty object for the
+    whole log; `teams` and `resources` only when they select, so filters without them are
+    stored as before they existed (and still match the runs stored then)."""
+    if flt is None or flt.is_empty:
+        return {}
+    data: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(flt), default=str))
+    for key in ("teams", "resources"):
+        if not data.get(key):
+            data.pop(key, None)
+    return data
+
+
+def filter_from_json(data: dict[str, Any] | None) -> LogFilter | None:
+    """The filter `filter_to_json` gave (None for the whole log).
+
+    >>> filter_from_json({"case_attributes": [["channel", ["微信"]]]}).case_attributes
+    (('channel', ('微信',)),)
+    """
+    if not data:
+        return None
+
+    def when(value: Any) -> datetime | None:
+        return datetime.fromisoformat(str(value)) if value else None
+
+    def names(value: Any) -> tuple[str, ...] | None:
+        return tuple(str(v) for v in value) if value is not None else None
+
+    flt = LogFilter(
+        start=when(data.get("start")),
+        end=when(data.get("end")),
+        time_mode=data.get("time_mode") or "started",
+        case_attributes=tuple(
+            (str(key), tuple(str(v) for v in values))
+            for key, values in data.get("case_attributes") or ()
+        ),
+        variants_top_k=data.get("variants_top_k"),
+        variant_coverage=data.get("variant_coverage"),
+        activities=names(data.get("activities")),
+        exclude_activities=names(data.get("exclude_activities")),
+        teams=names(data.get("teams")) or (),
+        resources=names(data.get("resources")) or (),
+    )
+    return None if flt.is_empty else flt
+
+
 def apply_filter(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None = None) -> None:
     """(Re)define the temporary views `sf_cases` and `sf_events` for `log_id` under `flt`."""
     flt = flt or LogFilter()
     log = int(log_id)  # inlined into view text: an int, never user text
     if flt.selects_cases:
-        where, params = _case_conditions(flt)
+        where, params = _case_conditions(flt, log)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE sf_selected AS "
             f"SELECT case_no, variant FROM cases WHERE log_id = {log} {where}",
@@ -130,7 +198,7 @@ def json_path(key: str) -> str:
     return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _case_conditions(flt: LogFilter) -> tuple[str, list[Any]]:
+def _case_conditions(flt: LogFilter, log: int) -> tuple[str, list[Any]]:
     parts: list[str] = []
     params: list[Any] = []
     if flt.start or flt.end:
@@ -147,6 +215,18 @@ def _case_conditions(flt: LogFilter) -> tuple[str, list[Any]]:
     for attribute, values in flt.case_attributes:
         parts.append("list_contains(?, attributes ->> ?)")
         params += [list(values), json_path(attribute)]
+    # a case with at least one event by one of the named teams (resources); its events stay whole
+    for names, table, key in (
+        (flt.teams, "teams", "team_id"),
+        (flt.resources, "resources", "resource_id"),
+    ):
+        if names:
+            parts.append(
+                f"case_no IN (SELECT e.case_no FROM events e WHERE e.log_id = {log} "
+                f"AND e.{key} IN (SELECT {key} FROM {table} "
+                f"WHERE log_id = {log} AND list_contains(?, name)))"
+            )
+            params.append(list(names))
     where = "".join(f" AND ({p})" for p in parts)
     return where, params
 

@@ -47,7 +47,7 @@ from mining import (
     store,
 )
 from mining.errors import InputError
-from mining.filters import LogFilter
+from mining.filters import LogFilter, filter_to_json
 from mining.results import read_section, schema_markdown, write_section
 
 __all__ = [
@@ -336,9 +336,7 @@ def mine_log(
 
 
 def _filter_json(flt: LogFilter | None) -> dict[str, Any]:
-    if flt is None or flt.is_empty:
-        return {}
-    return json.loads(json.dumps(dataclasses.asdict(flt), default=str))
+    return filter_to_json(flt)
 
 
 def _version() -> str:

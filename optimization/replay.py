@@ -24,7 +24,7 @@ import duckdb
 import numpy as np
 
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter
+from mining.filters import LogFilter, apply_filter, filter_from_json
 from optimization.model import Change
 
 __all__ = [
@@ -171,19 +171,7 @@ class CaseLog:
 
 
 def _run_filter(raw: str | None) -> LogFilter | None:
-    data = json.loads(raw or "{}")
-    if not data:
-        return None
-    for key in ("start", "end"):
-        if data.get(key):
-            data[key] = datetime.fromisoformat(str(data[key]))
-    data["case_attributes"] = tuple(
-        (attribute, tuple(values)) for attribute, values in data.get("case_attributes") or ()
-    )
-    for key in ("activities", "exclude_activities"):
-        if data.get(key) is not None:
-            data[key] = tuple(data[key])
-    return LogFilter(**data)
+    return filter_from_json(json.loads(raw or "{}"))
 
 
 def run_row(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, Any]:

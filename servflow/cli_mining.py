@@ -118,6 +118,22 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
         help="only cases whose attribute has one of these values (repeatable)",
     )
     p.add_argument(
+        "--team",
+        dest="teams",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only cases with at least one event by this team, kept whole (repeatable: any of them)",
+    )
+    p.add_argument(
+        "--resource",
+        dest="resources",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only cases with at least one event by this resource, kept whole (repeatable)",
+    )
+    p.add_argument(
         "--top-variants", type=int, metavar="K", help="only the K most frequent variants"
     )
 
@@ -162,8 +178,17 @@ def filter_from_args(args: argparse.Namespace) -> Any:
             for key, value in _pairs(args.where, "--where")
         ),
         variants_top_k=args.top_variants,
+        teams=_names(args.teams, "--team"),
+        resources=_names(args.resources, "--resource"),
     )
     return None if flt.is_empty else flt
+
+
+def _names(values: list[str], what: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(v.strip() for v in values))
+    if "" in names:
+        raise InputError(f"{what} needs a name, not an empty text.")
+    return names
 
 
 def _options(args: argparse.Namespace) -> Any:

@@ -243,3 +243,64 @@ def test_bad_models_and_options_are_refused(hand_db, tmp_path):
             check_conformance(con, log_id, max_variants=0)
         with pytest.raises(InputError, match="variant_coverage"):
             check_conformance(con, log_id, variant_coverage=1.5)
+
+
+def _mine_in_a_new_process(db: Path, hash_seed: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": hash_seed,
+        "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]),
+    }
+    command = ["mine", "telecom", "--db", str(db), "--quiet", "--no-publish"]
+    done = subprocess.run(
+        [sys.executable, "-m", "servflow.cli", *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def _stored_conformance(db: Path) -> dict[str, list[dict]]:
+    with store.connect(db, read_only=True) as con:
+        found = {}
+        for table in ("run_conformance_variants", "run_deviations"):
+            cursor = con.execute(f"SELECT * EXCLUDE (run_id) FROM {table} ORDER BY rank")
+            names = [d[0] for d in cursor.description]
+            found[table] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return found
+
+
+def test_mining_twice_in_two_processes_stores_the_same_conformance(telecom, tmp_path):
+    import shutil
+
+    # this log has variants with several optimal alignments that skip different steps
+    source, _truth = telecom(7, 600)
+    stored = []
+    for hash_seed in ("1", "2"):
+        db = tmp_path / f"seed{hash_seed}.duckdb"
+        shutil.copy(source, db)
+        _mine_in_a_new_process(db, hash_seed)
+        stored.append(_stored_conformance(db))
+    first, second = stored
+    assert first["run_deviations"]
+    assert any(row["skipped"] for row in first["run_conformance_variants"])
+    assert first == second
+
+
+def test_rediscovered_models_give_the_same_deviations(generated):
+    # each discovery names its transitions afresh (uuid4), which used to reorder pm4py's search
+    _log, db = generated
+    with store.connect(db) as con:
+        log_id = store.log_id_for(con, "t")
+        results = {
+            (r.deviations, r.variant_fitness, r.log_fitness)
+            for r in (check_conformance(con, log_id, max_variants=100) for _ in range(4))
+        }
+    assert len(results) == 1

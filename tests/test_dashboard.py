@@ -142,6 +142,31 @@ def test_attribute_filter_changes_ticket_count_and_map(db: Path) -> None:
     )
 
 
+def test_team_filter_changes_ticket_count_and_map(db: Path) -> None:
+    rows = source_rows(db)
+    # tickets that the field team worked on at least once, with all their events
+    wanted = {r["ticket_id"] for r in rows if r["team"] == "现场装维"}
+    assert 0 < len(wanted) < len({r["ticket_id"] for r in rows})
+
+    at = run("views/overview.py")
+    teams = next(w for w in at.multiselect if w.key == "sf_teams_telecom")
+    assert set(teams.options) == {r["team"] for r in rows}
+    assert teams.label == "Tickets a team worked on (any of them)"
+    at = run("views/overview.py", sf_teams_telecom=["现场装维"])
+    assert not at.exception
+    assert metric(at, "Tickets") == f"{len(wanted):,}"
+
+    full = dot_of(run("views/process_map.py"))
+    filtered = dot_of(run("views/process_map.py", sf_teams_telecom=["现场装维"]))
+    assert filtered != full
+    starts = [line for line in filtered.splitlines() if line.strip().startswith("start ->")]
+    assert sum(int(s.split('label="')[1].split('"')[0].replace(",", "")) for s in starts) == len(
+        wanted
+    )
+    # the tickets are kept whole: front-line steps of the field team's tickets stay on the map
+    assert "受理" in filtered
+
+
 def test_map_sliders_and_performance_mode(db: Path) -> None:
     full = dot_of(run("views/process_map.py"))
     fewer = dot_of(run("views/process_map.py", sf_map_acts=30))

@@ -313,3 +313,37 @@ def test_chinese_labels_come_back_as_written(tmp_path: Path) -> None:
         ("受理", "故障诊断"),
         ("受理", "派单至后台", "故障诊断"),
     ]
+
+
+# who did each event of the hand log: B of c2 and C of c3 by the back office, C of c4 by r9
+BACK_OFFICE = {("c2", "B"), ("c3", "C")}
+
+
+def test_team_and_resource_filters_by_hand(tmp_path: Path) -> None:
+    lines = ["case,activity,timestamp,team,resource"]
+    for case, _channel, activity, _start, complete in ROWS:
+        team = "二线 支撑" if (case, activity) in BACK_OFFICE else "一线"
+        resource = "r9" if (case, activity) == ("c4", "C") else f"r-{activity}"
+        lines.append(f"{case},{activity},2024-01-01 {complete}:00,{team},{resource}")
+    csv = tmp_path / "teams.csv"
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with store.connect(tmp_path / "teams.duckdb") as con:
+        ingest_file(con, csv, IngestOptions(log_name="hand"))
+        log_id = store.log_id_for(con, "hand")
+
+        back = LogFilter(teams=("二线 支撑",))  # c2 and c3, with all their events
+        dfg = discover_dfg(con, log_id, flt=back)
+        assert dfg.counts() == {("A", "B"): 1, ("B", "C"): 1, ("A", "C"): 1}
+        assert (dfg.cases, dfg.events) == (2, 5)
+        # any of the teams: the front line worked on every case
+        assert discover_dfg(con, log_id, flt=LogFilter(teams=("一线", "二线 支撑"))).cases == 5
+        # resources alike; with a team too, a case must match both (c4 has no back-office event)
+        assert discover_dfg(con, log_id, flt=LogFilter(resources=("r9",))).events == 4
+        assert discover_dfg(con, log_id, flt=LogFilter(resources=("r9", "r-B"))).cases == 4
+        both = LogFilter(teams=("二线 支撑",), resources=("r9", "r-B"))
+        assert [c.case_id for c in get_case_lead_times(con, log_id, flt=both)] == ["c2"]
+        # the team selection looks at the events the activity projection drops
+        only_a = discover_dfg(con, log_id, flt=LogFilter(teams=("二线 支撑",), activities=("A",)))
+        assert (only_a.cases, only_a.events, only_a.start_counts()) == (2, 2, {"A": 2})
+        # names match exactly: no such team, no cases
+        assert discover_dfg(con, log_id, flt=LogFilter(teams=("二线",))).cases == 0

@@ -331,12 +331,26 @@ WINDOW = (datetime(2011, 1, 1), datetime(2012, 6, 30, 23, 59, 59))
 WINDOW_TEXT = tuple(t.strftime("%Y-%m-%d %H:%M:%S") for t in WINDOW)
 SECTIONS = ["Value 2", "Value 4"]
 SOME_ACTIVITIES = ["Assign seriousness", "Resolve ticket", "Closed", "Wait"]
+SOME_RESOURCES = ["Value 9", "Value 13"]  # resources change within most helpdesk cases
 
 FILTER_CASES: list[tuple[str, LogFilter, Callable[[pd.DataFrame], pd.DataFrame]]] = [
     (
         "case-attribute",
         LogFilter(case_attributes=(("responsible_section", tuple(SECTIONS)),)),
         lambda df: _keep_case_attribute(df, "responsible_section", SECTIONS),
+    ),
+    (
+        # a case by any of its events (level="case"), all events kept
+        "resources",
+        LogFilter(resources=tuple(SOME_RESOURCES)),
+        lambda df: _keep_case_attribute(df, "Resource", SOME_RESOURCES),
+    ),
+    (
+        "team-and-resource",
+        LogFilter(teams=("Value 2",), resources=tuple(SOME_RESOURCES)),
+        lambda df: _keep_case_attribute(
+            _keep_case_attribute(df, "workgroup", ["Value 2"]), "Resource", SOME_RESOURCES
+        ),
     ),
     (
         "activities-kept",

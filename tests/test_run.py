@@ -145,3 +145,40 @@ def test_report_cli_json_and_errors(mined, capsys):
     assert "NAME=VALUE" in capsys.readouterr().err
     assert main(["mine", "telecom", "--db", str(db), "--where", "channel=nowhere"]) == 2
     assert "no cases" in capsys.readouterr().err
+
+
+def test_team_filter_runs_through_mine_report_export_and_replay(telecom, tmp_path, capsys):
+    import pandas as pd
+
+    from mining.filters import LogFilter
+    from optimization.replay import load_cases
+    from servflow.export.source import choose_run, describe_filter, filter_from_json, stored_runs
+
+    source, _truth = telecom(7, 600)
+    db = tmp_path / "teams.duckdb"
+    shutil.copy(source, db)
+    rows = pd.read_csv(source.with_suffix(".csv"), dtype=str)
+    teams = ("现场装维", "投诉处理组")
+    wanted = set(rows.loc[rows["team"].isin(teams), "ticket_id"])
+    kept = rows[rows["ticket_id"].isin(wanted)]
+    assert 0 < len(wanted) < rows["ticket_id"].nunique()
+
+    args = ["mine", "telecom", "--db", str(db), "--quiet", "--no-conformance", "--no-publish"]
+    assert main([*args, "--team", teams[0], "--team", teams[1]]) == 0
+    flt = LogFilter(teams=teams)
+    with store.connect(db, read_only=True) as con:
+        (run,) = stored_runs(con, "telecom")
+        stored = json.loads(run["filter"])
+        report = build_report(con, "telecom")
+        replayed = load_cases(con, run["run_id"])
+    assert stored["teams"] == list(teams) and "resources" not in stored
+    assert filter_from_json(stored) == flt
+    assert (report["cases"], report["events"]) == (len(wanted), len(kept))
+    assert set(replayed.case_ids) == wanted and len(replayed.act) == len(kept)
+    assert choose_run([run], "telecom", flt, None).stored
+    assert not choose_run([run], "telecom", LogFilter(teams=teams[:1]), None).stored
+    assert describe_filter(flt) == "cases with an event by a team in {现场装维, 投诉处理组}"
+
+    capsys.readouterr()
+    assert main([*args, "--resource", " "]) == 2
+    assert "--resource needs a name" in capsys.readouterr().err

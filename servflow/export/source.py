@@ -15,9 +15,9 @@ model (the data changed since) and is refused for BPMN and PNML.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import json
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +27,7 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter
+from mining.filters import LogFilter, apply_filter, filter_from_json, filter_to_json
 
 __all__ = [
     "PackSource",
@@ -73,36 +73,7 @@ class PackSource:
 
 def run_filter_json(flt: LogFilter | None) -> dict[str, Any]:
     """A filter as `mining_runs.filter` stores it (an empty object for the whole log)."""
-    if flt is None or flt.is_empty:
-        return {}
-    data: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(flt), default=str))
-    return data
-
-
-def filter_from_json(data: dict[str, Any]) -> LogFilter | None:
-    """The LogFilter stored as `mining_runs.filter` (None for the whole log)."""
-    if not data:
-        return None
-
-    def when(value: Any) -> datetime | None:
-        return datetime.fromisoformat(str(value)) if value else None
-
-    def names(value: Any) -> tuple[str, ...] | None:
-        return tuple(str(v) for v in value) if value is not None else None
-
-    return LogFilter(
-        start=when(data.get("start")),
-        end=when(data.get("end")),
-        time_mode=data.get("time_mode") or "started",
-        case_attributes=tuple(
-            (str(key), tuple(str(v) for v in values))
-            for key, values in data.get("case_attributes") or ()
-        ),
-        variants_top_k=data.get("variants_top_k"),
-        variant_coverage=data.get("variant_coverage"),
-        activities=names(data.get("activities")),
-        exclude_activities=names(data.get("exclude_activities")),
-    )
+    return filter_to_json(flt)
 
 
 def describe_filter(flt: LogFilter | None) -> str:
@@ -119,6 +90,10 @@ def describe_filter(flt: LogFilter | None) -> str:
             f"cases {flt.time_mode} between {flt.start or 'the beginning'} and {flt.end or 'the end'}"
         )
     parts += [f"{key} in {{{', '.join(values)}}}" for key, values in flt.case_attributes]
+    if flt.teams:
+        parts.append(f"cases with an event by a team in {{{', '.join(flt.teams)}}}")
+    if flt.resources:
+        parts.append(f"cases with an event by a resource in {{{', '.join(flt.resources)}}}")
     if flt.variants_top_k is not None:
         parts.append(f"the {flt.variants_top_k} most frequent variants")
     if flt.variant_coverage is not None:
@@ -143,6 +118,8 @@ def _mine_hint(log_name: str, flt: LogFilter | None) -> str:
         if flt.end:
             options.append(f"--to {flt.end.isoformat()}")
         options += [f"--where '{k}={','.join(v)}'" for k, v in flt.case_attributes]
+        options += [f"--team {shlex.quote(name)}" for name in flt.teams]
+        options += [f"--resource {shlex.quote(name)}" for name in flt.resources]
         if flt.variants_top_k is not None:
             options.append(f"--top-variants {flt.variants_top_k}")
     return " ".join(["servflow mine", log_name, *options])

@@ -431,9 +431,15 @@ def _stage(
             + wide_attributes_sql(con, "__row", event_columns, missing, per_key=False)
         )
     attributes = "__sf_attributes" if wide_events else _json_object(event_columns, dirty, missing)
+    # The raw timestamp text is kept only on rows that will be rejected (for their reason):
+    # casting every typed timestamp back to text would cost a pass over the column.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE sf_stage AS
+        SELECT * EXCLUDE (__ts_source),
+               CASE WHEN case_id IS NULL OR activity IS NULL OR ts IS NULL
+                    THEN CAST(__ts_source AS VARCHAR) END AS ts_raw
+        FROM (
         SELECT sf_raw.__row AS source_row,
                {_text(mapping.case)} AS case_id,
                {_text(mapping.activity)} AS activity,
@@ -444,9 +450,10 @@ def _stage(
                {_text(mapping.team, clean(mapping.team))} AS team,
                {_text(mapping.lifecycle)} AS lifecycle,
                {attributes} AS attributes,
-               CAST({quote_ident(mapping.timestamp)} AS VARCHAR) AS ts_raw
+               {quote_ident(mapping.timestamp)} AS __ts_source
         FROM sf_raw
         {"LEFT JOIN sf_wide_attributes ON __sf_key = sf_raw.__row" if wide_events else ""}
+        )
         """
     )
     con.execute(
@@ -702,14 +709,15 @@ def _store(
                 "(SELECT 1 FROM log_pseudonymization WHERE log_id = ?)",
                 [log_id, fingerprint, load_id, log_id],
             )
+        stored = store.one(con, "SELECT EXISTS (SELECT 1 FROM events WHERE log_id = ?)", [log_id])
+        fresh = not (stored and stored[0])
         for name in (
             "load_new_activities",
             "load_new_resources",
             "load_new_teams",
             "load_case_numbers",
             "load_coded_events",
-            "load_new_events",
-            "load_touched_cases",
+            *(("load_fresh_events",) if fresh else ("load_new_events", "load_touched_cases")),
         ):
             store.run_sql(con, name, log_id=log_id, load_id=load_id)
         counts = store.one(
@@ -722,8 +730,7 @@ def _store(
         valid, added, touched, new_cases = (int(x) for x in counts)
         if added:
             for name in (
-                "load_merge_events",
-                "load_delete_touched_events",
+                *(() if fresh else ("load_merge_events", "load_delete_touched_events")),
                 "load_write_events",
                 "load_case_facts",
                 "load_write_cases",

@@ -14,7 +14,6 @@ aggregate per column would take minutes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 
@@ -98,33 +97,16 @@ def _profile_narrow(
     # the columns that hold any: most exports have none, and the scan stays plain
     placeholders: list[tuple[str, int, tuple[str, ...]]] = []
     counted = role_columns + columns
-    raw_flags: tuple[Any, ...] | None = None
     if missing and counted:
         hits = [
             f"trim(CAST({quote_ident(c)} AS VARCHAR)) IN ({_listing(missing)})" for c in counted
         ]
-        if split and columns:
-            # one pass for the counts and the split on the raw values; the split is redone on
-            # cleaned values only when an attribute column holds placeholders
-            both = con.execute(
-                "SELECT "
-                + ", ".join(
-                    [f"sum(count(*) FILTER (WHERE {h})) OVER ()" for h in hits]
-                    + [_constant_flag(quote_ident(c)) for c in columns]
-                )
-                + f" FROM sf_raw GROUP BY {quote_ident(case_column)} LIMIT 1"
+        row = (
+            con.execute(
+                "SELECT " + ", ".join(f"count(*) FILTER (WHERE {h})" for h in hits) + " FROM sf_raw"
             ).fetchone()
-            row = tuple(both[: len(hits)]) if both else (0,) * len(hits)
-            raw_flags = tuple(both[len(hits) :]) if both else (False,) * len(columns)
-        else:
-            row = (
-                con.execute(
-                    "SELECT "
-                    + ", ".join(f"count(*) FILTER (WHERE {h})" for h in hits)
-                    + " FROM sf_raw"
-                ).fetchone()
-                or ()
-            )
+            or ()
+        )
         dirty = [(c, h, int(n or 0)) for c, h, n in zip(counted, hits, row, strict=True) if n]
         if dirty:
             values = (
@@ -144,23 +126,19 @@ def _profile_narrow(
     constant: dict[str, bool] = {}
     if split and columns:
         cleaned = {c for c, _, _ in placeholders}
-        if raw_flags is not None and not cleaned.intersection(columns):
-            return dict(zip(columns, raw_flags, strict=True)), placeholders
-        parts = [
-            _constant_flag(without_placeholders(c, missing if c in cleaned else ()))
-            for c in columns
-        ]
+        # min = max (or all null) is "constant", without the cost of count(DISTINCT ...)
+        parts = []
+        for c in columns:
+            v = without_placeholders(c, missing if c in cleaned else ())
+            parts.append(
+                f"bool_and((min({v}) = max({v}) AND count({v}) = count(*)) OR count({v}) = 0) "
+                "OVER ()"
+            )
         flags = con.execute(
             f"SELECT {', '.join(parts)} FROM sf_raw GROUP BY {quote_ident(case_column)} LIMIT 1"
         ).fetchone()
         constant = dict(zip(columns, flags or [False] * len(columns), strict=True))
     return constant, placeholders
-
-
-def _constant_flag(v: str) -> str:
-    """Whether `v` is constant within every case (in a query grouped by case): min = max (or
-    all null), without the cost of count(DISTINCT ...)."""
-    return f"bool_and((min({v}) = max({v}) AND count({v}) = count(*)) OR count({v}) = 0) OVER ()"
 
 
 def _profile_wide(

@@ -168,11 +168,12 @@ def profile_activities(
     escalation_ids = [k for k, v in log.activity_names.items() if _matches(v, ESCALATION_WORDS)]
     exception_next = np.isin(log.next_act, chase_ids + escalation_ids)
     # executions that repeat an activity already seen in the case
-    order = np.lexsort((np.arange(n), log.act, log.case))
-    sorted_pairs = np.stack([log.case[order], log.act[order]], axis=1)
+    pair_key = log.case * (int(log.act.max()) + 1 if n else 1) + log.act
+    order = np.argsort(pair_key, kind="stable")  # by case, activity, then log order
+    sorted_key = pair_key[order]
     repeat_sorted = np.zeros(n, dtype=bool)
     if n > 1:
-        repeat_sorted[1:] = np.all(sorted_pairs[1:] == sorted_pairs[:-1], axis=1)
+        repeat_sorted[1:] = sorted_key[1:] == sorted_key[:-1]
     repeated = np.zeros(n, dtype=bool)
     repeated[order] = repeat_sorted
     is_last = np.zeros(n, dtype=bool)
@@ -202,10 +203,15 @@ def profile_activities(
         b["source"] for b in sections["bottlenecks"] if (b.get("delay_share") or 0) >= 0.1
     }
 
+    # each activity's events, in log order: one stable sort instead of a mask per activity
+    small = bool(n) and int(log.act.max()) < 1 << 15  # then a radix sort over 16-bit keys
+    by_act = np.argsort(log.act.astype(np.int16) if small else log.act, kind="stable")
+    act_sorted = log.act[by_act]
     profiles = []
     for act_id, name in log.activity_names.items():
-        mask = log.act == act_id
-        count = int(mask.sum())
+        lo, hi = np.searchsorted(act_sorted, [act_id, act_id + 1]).tolist()
+        mask = by_act[lo:hi]  # event indices, ascending: selects as the boolean mask did
+        count = hi - lo
         if not count:
             continue
         service = log.service[mask]
@@ -380,7 +386,7 @@ def _time_limit_rule(log: CaseLog, p: _Profile) -> TimeLimitRule | None:
     expected = log.activity_names.get(successor) if successor >= 0 else None
     # who usually does the expected next step right after this one: the team holding the
     # ticket where the log has teams, else the resource
-    follows = np.flatnonzero(p.mask & (log.next_act == successor)) + 1
+    follows = p.mask[log.next_act[p.mask] == successor] + 1
     has_teams = bool((log.team >= 0).any())
     unit: Literal["team", "resource"] = "team" if has_teams else "resource"
     holders, names = (log.team, log.team_names) if has_teams else (log.resource, log.resource_names)

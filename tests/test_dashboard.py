@@ -388,7 +388,7 @@ def test_alerts_page_lists_the_due_tickets_and_an_empty_history(tmp_path: Path, 
     import json
 
     from mining import store
-    from servflow.alerts import find_due_alerts
+    from servflow.alerts import find_due_alerts, read_alert_config
 
     os.environ.pop("SERVFLOW_ALERTS", None)
     at = run("views/alerts.py")
@@ -412,10 +412,32 @@ def test_alerts_page_lists_the_due_tickets_and_an_empty_history(tmp_path: Path, 
     for shown_text in _markdown_texts(at):
         for hostile in HOSTILE:
             assert hostile not in shown_text
-    os.environ["SERVFLOW_DB"] = str(tmp_path / "nothing.duckdb")
+    # the alerts DAG's configuration file ($SERVFLOW_ALERTS) sets the rules; a broken one is named
+    configured = tmp_path / "alerts.json"
+    rule = {"activity": "结单", "remind_after_h": 1, "escalate_after_h": 2}
+    configured.write_text(json.dumps({"learn": False, "rules": [rule]}), encoding="utf-8")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    with store.connect(support_snapshot(db), read_only=True) as con:
+        late = find_due_alerts(con, "telecom", read_alert_config(configured))
+    assert 0 < len(late.alerts) != len(report.alerts)
     try:
+        os.environ["SERVFLOW_ALERTS"] = str(configured)
+        at = run("views/alerts.py", sf_lang="zh")
+        assert [h.value for h in at.header] == ["提醒与升级"]
+        assert metric(at, "待提醒工单") == f"{len(late.tickets()):,}"
+        tables = _alert_tables(at, "已等待")
+        assert sum(len(df) for df in tables) == len(late.alerts)
+        assert "idle:结单" in set().union(*(set(df["规则"]) for df in tables))
+        os.environ["SERVFLOW_ALERTS"] = str(broken)
+        at = run("views/alerts.py")
+        assert not at.exception
+        assert any(str(broken) in x.value for x in at.text)
+        os.environ.pop("SERVFLOW_ALERTS")
+        os.environ["SERVFLOW_DB"] = str(tmp_path / "nothing.duckdb")
         at = run("views/alerts.py")
     finally:
+        os.environ.pop("SERVFLOW_ALERTS", None)
         os.environ["SERVFLOW_DB"] = str(db)
     assert not at.exception and not at.error
     assert any("No data to show yet" in i.value for i in at.info)

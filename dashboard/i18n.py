@@ -311,9 +311,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "alerts_intro": (
         "Tickets that waited past a time limit: a reminder goes to the team holding the ticket, "
         "an escalation to its supervisor. The rules come from the alert configuration "
-        "($SERVFLOW_ALERTS) or are learned from the log's normal waits.",
+        "($SERVFLOW_ALERTS) or are learned from the log's normal waits. The sidebar filters do not apply here: alerts "
+        "cover every ticket of the log.",
         "超过时限的工单:提醒发给持有工单的班组,升级发给其主管。规则来自提醒配置"
-        "($SERVFLOW_ALERTS),或从日志的正常等待时长中学习得到。",
+        "($SERVFLOW_ALERTS),或从日志的正常等待时长中学习得到。侧栏筛选不作用于此页:提醒覆盖日志中的全部工单。",
     ),
     "alerts_due": ("Due now", "当前待提醒"),
     "alerts_as_of": (

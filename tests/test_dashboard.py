@@ -30,6 +30,7 @@ PAGES = (
     "views/findings.py",
     "views/conformance.py",
     "views/candidates.py",
+    "views/alerts.py",
     "views/export.py",
     "views/data.py",
 )
@@ -271,7 +272,10 @@ def test_missing_and_empty_database_show_a_helpful_state(tmp_path: Path, db: Pat
                 assert any("No data to show yet" in i.value for i in at.info), page
         from servflow.pipeline import publish_snapshot, snapshot_path_for
 
+        from mining.store import connect
+
         empty = tmp_path / "empty.duckdb"
+        connect(empty).close()  # a servflow database with its schema and no log
         publish_snapshot(empty, snapshot_path_for(empty))
         os.environ["SERVFLOW_DB"] = str(empty)
         at = run("views/overview.py")

@@ -192,3 +192,16 @@ CREATE TABLE IF NOT EXISTS log_pseudonymization (
     key_fingerprint VARCHAR NOT NULL,
     first_load_id   INTEGER NOT NULL
 );
+
+-- Steps of a run's automation ranking whose evidence says judgement work (long, variable,
+-- unpredictable, exception-laden or spread over many teams): listed, never proposed as a system
+-- integration. `signals` names the criteria that decided it, `reason` states their values.
+CREATE TABLE IF NOT EXISTS judgement_work (
+    run_id     INTEGER NOT NULL,
+    rank       INTEGER NOT NULL,     -- most executions first
+    activity   VARCHAR NOT NULL,
+    executions BIGINT NOT NULL,
+    cases      BIGINT NOT NULL,
+    signals    VARCHAR[] NOT NULL,
+    reason     VARCHAR NOT NULL
+);

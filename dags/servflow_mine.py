@@ -20,7 +20,7 @@ from typing import Any
 from airflow.sdk import TriggerRule, Variable, dag, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from servflow.dag_support import CONFIG_VARIABLE, DEFAULT_ARGS, EVENTS, TAGS, WRITER
+from servflow.dag_support import CONFIG_VARIABLE, DEFAULT_ARGS, EVENTS, MINED, TAGS, WRITER
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def _changed_logs(triggering_asset_events: Any) -> list[str]:
     doc_md=__doc__,
 )
 def servflow_mine() -> None:
-    @task(**WRITER)
+    @task(**WRITER, outlets=[MINED])
     def mine_logs(*, triggering_asset_events: Any = None) -> dict[str, Any]:
         """Mine each changed log (every configured log on a manual run); returns the run ids."""
         from mining.errors import UnknownLogError

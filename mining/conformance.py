@@ -39,7 +39,8 @@ mining.errors.InputError: no cases to check ...
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, MutableSet, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableSet, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -50,8 +51,8 @@ from mining import store
 from mining.discovery import (
     LogVariant,
     ProcessModel,
-    discover_process_model,
     load_log_variants,
+    model_from_variants,
     read_process_model,
 )
 from mining.errors import InputError
@@ -64,6 +65,7 @@ __all__ = [
     "VariantFitness",
     "check_conformance",
     "read_case_fitness",
+    "start_conformance",
 ]
 
 DeviationKind = Literal["skipped", "inserted"]
@@ -173,11 +175,50 @@ def check_conformance(
     >>> result = check_conformance(con, 1, model="standard.bpmn")  # doctest: +SKIP
     >>> [(d.activity, d.kind, d.cases) for d in result.deviations[:3]]  # doctest: +SKIP
     """
+    return start_conformance(
+        con,
+        log_id,
+        flt=flt,
+        model=model,
+        discovery_noise_threshold=discovery_noise_threshold,
+        max_variants=max_variants,
+        variant_coverage=variant_coverage,
+        max_seconds_per_variant=max_seconds_per_variant,
+        top_deviations=top_deviations,
+    )()
+
+
+def start_conformance(
+    con: duckdb.DuckDBPyConnection,
+    log_id: int,
+    *,
+    flt: LogFilter | None = None,
+    model: ProcessModel | str | Path | None = None,
+    discovery_noise_threshold: float = 0.2,
+    max_variants: int | None = 1000,
+    variant_coverage: float | None = None,
+    max_seconds_per_variant: float | None = 30.0,
+    top_deviations: int | None = 50,
+) -> Callable[[], ConformanceResult]:
+    """`check_conformance` in two halves: the variants are read now, the model is discovered
+    and the variants aligned in a thread (pm4py, no SQL), and the returned function waits for
+    it and finishes (per-case fitness stored on `con`, result returned; errors raised there).
+    Meanwhile the caller may run other queries on `con`, provided it does not change the
+    filter views before calling it.
+
+    >>> finish = start_conformance(con, log_id)  # doctest: +SKIP
+    >>> result = finish()  # doctest: +SKIP
+    """
     if max_variants is not None and max_variants < 1:
         raise InputError(f"max_variants must be at least 1 (got {max_variants}), or None for all.")
     if variant_coverage is not None and not 0.0 < variant_coverage <= 1.0:
         raise InputError(
             f"variant_coverage must be in (0, 1] (got {variant_coverage}), or None for all."
+        )
+    if not 0.0 <= discovery_noise_threshold < 1.0:
+        raise InputError(
+            f"noise_threshold must be at least 0 and below 1 (got {discovery_noise_threshold}); "
+            "0 keeps all behaviour, 0.2 is a common choice to hide rare paths."
         )
     if isinstance(model, str | Path):
         model = read_process_model(model)
@@ -187,23 +228,53 @@ def check_conformance(
             f"no cases to check in log {log_id} under this filter; widen the filter "
             "or load the log first."
         )
-    if model is None:
-        model = discover_process_model(
-            con, log_id, flt=flt, noise_threshold=discovery_noise_threshold
+    given = model
+
+    def align() -> tuple[ProcessModel, dict[int, dict[str, Any] | None]]:
+        # pm4py's package first, whole, in this one thread: importing parts of it from two
+        # threads at once can deadlock on its circular imports
+        import pm4py  # noqa: F401
+
+        found = (
+            given if given is not None else model_from_variants(variants, discovery_noise_threshold)
         )
-        # discovery redefined the temp tables for the same filter: the variants are unchanged
+        log_labels = {a for v in variants for a in v.activities}
+        model_labels = set(found.activities)
+        if not log_labels & model_labels:
+            raise InputError(
+                f"none of the activities of the model from {found.source} occurs in the log "
+                f"(model: {', '.join(sorted(model_labels)[:10])}; log: "
+                f"{', '.join(sorted(log_labels)[:10])}). Conformance compares labels exactly: "
+                "check spelling, spaces and language of the model's task names."
+            )
+        chosen = _variants_to_align(variants, max_variants, variant_coverage)
+        return found, _align_variants(found, chosen, max_seconds_per_variant)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="servflow-conformance")
+    future = pool.submit(align)
+    pool.shutdown(wait=False)
+
+    def finish() -> ConformanceResult:
+        found, alignments = future.result()
+        return _summarize(
+            con, found, variants, alignments, max_variants, variant_coverage, top_deviations
+        )
+
+    return finish
+
+
+def _summarize(
+    con: duckdb.DuckDBPyConnection,
+    model: ProcessModel,
+    variants: Sequence[LogVariant],
+    alignments: dict[int, dict[str, Any] | None],
+    max_variants: int | None,
+    variant_coverage: float | None,
+    top_deviations: int | None,
+) -> ConformanceResult:
+    chosen = _variants_to_align(variants, max_variants, variant_coverage)
     log_labels = {a for v in variants for a in v.activities}
     model_labels = set(model.activities)
-    if not log_labels & model_labels:
-        raise InputError(
-            f"none of the activities of the model from {model.source} occurs in the log "
-            f"(model: {', '.join(sorted(model_labels)[:10])}; log: "
-            f"{', '.join(sorted(log_labels)[:10])}). Conformance compares labels exactly: "
-            "check spelling, spaces and language of the model's task names."
-        )
-    chosen = _variants_to_align(variants, max_variants, variant_coverage)
-    alignments = _align_variants(model, chosen, max_seconds_per_variant)
-
     fitness_rows: list[tuple[int, float]] = []
     per_variant: list[VariantFitness] = []
     dev_cases: Counter[tuple[str, DeviationKind]] = Counter()

@@ -1,14 +1,18 @@
 """Process models: Inductive Miner discovery, BPMN/PNML export, reading a reference model.
 
 Discovery scales with the number of variants, not of events: the variants and their case
-counts are computed in SQL on DuckDB, and pm4py's Inductive Miner
-(`pm4py.discover_process_tree_inductive`) runs on a small log synthesized from them:
+counts are computed in SQL on DuckDB and handed to pm4py's Inductive Miner as the variant
+collection it works on internally (`collections.Counter` of activity tuples, pm4py's "UVCL").
+`pm4py.discover_process_tree_inductive` on a DataFrame first reduces the log to exactly that
+collection, so the tree is the one pm4py finds on the whole log, with no log to build:
 
 - without a noise threshold (plain IM) the tree depends only on which traces occur, not on how
-  often, so one trace per variant gives exactly the model pm4py finds on the whole log;
-- with a noise threshold (IMf) frequencies matter: each variant is repeated as often as it
-  occurs, up to `max_events` synthesized events; above that the counts are scaled down
-  (every variant kept at least once) and the model says so in `weighting`.
+  often: one trace per variant;
+- with a noise threshold (IMf) frequencies matter: each variant with its exact case count.
+
+This is the one place servflow calls pm4py below its front layer (the front layer accepts a
+DataFrame or a DFG only, and mining on a DFG is a different algorithm, IMd); the agreement
+with the front layer on the whole log is tested.
 
 Models read from a process owner's BPMN or PNML file are treated as hostile XML: a DOCTYPE or
 entity declaration is refused before pm4py (whose lxml parser resolves entities) sees the file.
@@ -45,6 +49,7 @@ __all__ = [
     "check_model_file",
     "discover_process_model",
     "load_log_variants",
+    "model_from_variants",
     "read_process_model",
     "write_bpmn",
     "write_pnml",
@@ -52,9 +57,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_MODEL_FILE_BYTES = 64 * 1024**2
-DEFAULT_MAX_SYNTHESIZED_EVENTS = 2_000_000
 
-Weighting = Literal["one trace per variant", "exact counts", "scaled counts", "reference model"]
+Weighting = Literal["one trace per variant", "exact counts", "reference model"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +83,7 @@ class ProcessModel:
     - `activities`: the visible activity labels of the model, sorted;
     - `source`: 'inductive miner' or the file the model was read from;
     - `noise_threshold`, `variants`, `cases`: what the model was discovered from (None when read);
-    - `weighting`: how variant frequencies reached the miner (see the module docstring),
-      `scale`: the factor applied to the counts when they were scaled down.
+    - `weighting`: how variant frequencies reached the miner (see the module docstring).
     """
 
     net: Any
@@ -94,7 +97,6 @@ class ProcessModel:
     variants: int | None
     cases: int | None
     weighting: Weighting
-    scale: float | None = None
 
 
 def load_log_variants(
@@ -143,13 +145,11 @@ def discover_process_model(
     *,
     flt: LogFilter | None = None,
     noise_threshold: float = 0.0,
-    max_events: int = DEFAULT_MAX_SYNTHESIZED_EVENTS,
 ) -> ProcessModel:
     """Discover a process model of the log under `flt` with pm4py's Inductive Miner.
 
     `noise_threshold` in [0, 1): 0 is the plain Inductive Miner (every trace of the log fits the
     model); above 0 the infrequent-behaviour variant (IMf) leaves out rare paths.
-    `max_events` caps the log synthesized for IMf (see the module docstring).
 
     >>> import tempfile, pathlib
     >>> from mining import store
@@ -162,29 +162,30 @@ def discover_process_model(
             f"noise_threshold must be at least 0 and below 1 (got {noise_threshold}); "
             "0 keeps all behaviour, 0.2 is a common choice to hide rare paths."
         )
-    if max_events < 1:
-        raise InputError(f"max_events must be positive (got {max_events}).")
     variants = load_log_variants(con, log_id, flt=flt)
     if not variants:
         raise InputError(
             f"no cases to discover a model from in log {log_id} under this filter; "
             "widen the filter or load the log first."
         )
-    weighting: Weighting
-    scale: float | None = None
-    if noise_threshold == 0.0:
-        copies = [1] * len(variants)
-        weighting = "one trace per variant"
-    else:
-        copies, scale = _weighted_copies(variants, max_events)
-        weighting = "exact counts" if scale is None else "scaled counts"
-    frame = _synthesized_log(variants, copies)
+    return model_from_variants(variants, noise_threshold)
+
+
+def model_from_variants(variants: Sequence[LogVariant], noise_threshold: float) -> ProcessModel:
+    """The Inductive Miner's model of these variants (see `discover_process_model`). Runs no
+    SQL, so it can run in a thread beside queries on the connection the variants came from.
+
+    >>> v = LogVariant(variant_no=0, activities=("a", "b"), activity_ids=(0, 1), cases=3)
+    >>> model_from_variants([v], 0.0).activities  # doctest: +SKIP
+    ('a', 'b')
+    """
+    if not variants:
+        raise InputError("no variants to discover a model from.")
+    weighting: Weighting = "one trace per variant" if noise_threshold == 0.0 else "exact counts"
+    tree = _inductive_tree(variants, noise_threshold)
 
     import pm4py
 
-    tree = pm4py.discover_process_tree_inductive(
-        frame, noise_threshold=noise_threshold, multi_processing=False
-    )
     net, im, fm = pm4py.convert_to_petri_net(tree)
     bpmn = pm4py.convert_to_bpmn(tree)
     return ProcessModel(
@@ -199,49 +200,31 @@ def discover_process_model(
         variants=len(variants),
         cases=sum(v.cases for v in variants),
         weighting=weighting,
-        scale=scale,
     )
 
 
-def _weighted_copies(
-    variants: Sequence[LogVariant], max_events: int
-) -> tuple[list[int], float | None]:
-    events = sum(v.cases * len(v.activities) for v in variants)
-    if events <= max_events:
-        return [v.cases for v in variants], None
-    # Keep every variant (the alphabet and rare orderings stay visible to the miner) and scale
-    # the rest so the synthesized log stays within the cap.
-    floor_events = sum(len(v.activities) for v in variants)
-    room = max(max_events - floor_events, 0)
-    scale = room / events
-    copies = [max(1, round(v.cases * scale)) for v in variants]
-    return copies, scale
+def _inductive_tree(variants: Sequence[LogVariant], noise_threshold: float) -> Any:
+    """pm4py's Inductive Miner (IM, or IMf above noise 0) on the variant collection: what
+    `pm4py.discover_process_tree_inductive` runs after reducing a DataFrame to its variants."""
+    from collections import Counter
 
+    from pm4py.algo.discovery.inductive.dtypes.im_ds import IMDataStructureUVCL
+    from pm4py.algo.discovery.inductive.variants.im import IMUVCL
+    from pm4py.algo.discovery.inductive.variants.imf import IMFUVCL
+    from pm4py.objects.process_tree.utils.generic import fold, tree_sort
 
-def _synthesized_log(variants: Sequence[LogVariant], copies: Sequence[int]) -> Any:
-    """A pm4py-shaped DataFrame: `copies[i]` cases following variant i, one second apart."""
-    import numpy as np
-    import pandas as pd
-
-    labels: list[str] = []
-    lengths: list[int] = []
-    for variant, k in zip(variants, copies, strict=True):
-        labels.extend(list(variant.activities) * k)
-        lengths.extend([len(variant.activities)] * k)
-    sizes = np.asarray(lengths, dtype=np.int64)
-    case_index = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
-    starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
-    position = np.arange(len(labels), dtype=np.int64) - starts
-    width = len(str(len(sizes)))
-    # Zero-padded ids: pm4py groups cases by sorted id, so id order is variant order.
-    case_ids = np.char.zfill(case_index.astype(str), width)
-    return pd.DataFrame(
-        {
-            "case:concept:name": case_ids,
-            "concept:name": labels,
-            "time:timestamp": pd.Timestamp("2000-01-01") + pd.to_timedelta(position, unit="s"),
-        }
-    )
+    collection: Counter[tuple[str, ...]] = Counter()
+    for variant in variants:
+        collection[variant.activities] += 1 if noise_threshold == 0.0 else variant.cases
+    parameters = {
+        "noise_threshold": noise_threshold,
+        "multiprocessing": False,
+        "disable_fallthroughs": False,
+    }
+    miner = IMUVCL(parameters) if noise_threshold == 0.0 else IMFUVCL(parameters)
+    tree = fold(miner.apply(IMDataStructureUVCL(collection), parameters))
+    tree_sort(tree)
+    return tree
 
 
 def _visible_labels(net: Any) -> tuple[str, ...]:

@@ -30,7 +30,9 @@ __all__ = [
     "HandoverEdge",
     "HandoverNetwork",
     "HandoverNode",
+    "HandoverRanking",
     "build_handover_network",
+    "rank_handovers",
 ]
 
 NetworkLevel = Literal["team", "resource"]
@@ -41,6 +43,8 @@ NetworkLevel = Literal["team", "resource"]
 # of a million-event log would otherwise take minutes, and the sample still ranks the hubs.
 BETWEENNESS_BUDGET = 2_000_000
 BETWEENNESS_MIN_SOURCES = 10
+# Agent pairs detailed by rank_handovers (and stored with a mining run).
+DEFAULT_TOP_PAIRS = 1000
 # Cap on cycles enumerated in one search (dense graphs have astronomically many).
 MAX_CYCLES_SEARCHED = 200_000
 
@@ -84,6 +88,24 @@ class HandoverCycle:
     nodes: tuple[str, ...]
     min_count: int
     total_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverRanking:
+    """Hand-over pairs at one level ranked by count, the most frequent ones in detail.
+
+    `pairs` and `handovers` count every pair and hand-over; `edges` are the `pairs_detailed`
+    most frequent pairs with exact figures, holding `handovers_detailed` of the hand-overs.
+    """
+
+    level: NetworkLevel
+    available: bool
+    cases: int
+    handovers: int
+    pairs: int
+    pairs_detailed: int
+    handovers_detailed: int
+    edges: tuple[HandoverEdge, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,21 +164,7 @@ def build_handover_network(
     apply_filter(con, log_id, flt)
     params = {"log_id": int(log_id), "level": level}
     n_cases = int(con.execute(store.sql("rework_case_count")).fetchall()[0][0])
-    edges = tuple(
-        HandoverEdge(
-            source=src,
-            target=dst,
-            count=int(count),
-            cases=int(cases),
-            mean_wait_s=float(mean),
-            median_wait_s=float(median),
-            p90_wait_s=float(p90),
-            total_wait_s=float(total),
-        )
-        for src, dst, count, cases, mean, median, p90, total in con.execute(
-            store.sql("handover_edges"), params
-        ).fetchall()
-    )
+    edges, _, _ = _ranked_edges(con, log_id, level, None)
     node_rows = con.execute(store.sql("handover_nodes"), params).fetchall()
 
     graph = nx.DiGraph(level=level)
@@ -207,6 +215,91 @@ def build_handover_network(
         betweenness_sources=sampled_sources,
         graph=graph,
     )
+
+
+def rank_handovers(
+    con: duckdb.DuckDBPyConnection,
+    log_id: int,
+    *,
+    flt: LogFilter | None = None,
+    level: NetworkLevel = "resource",
+    top: int = DEFAULT_TOP_PAIRS,
+) -> HandoverRanking:
+    """Every hand-over pair counted and ranked; the `top` most frequent detailed (exact).
+
+    For agent networks, where a large log has millions of distinct pairs: counting them is one
+    hash aggregate, while medians, P90s and distinct cases per pair are what grows with the
+    pairs. Those are computed for the top pairs only; the rest are counted in `pairs` and
+    `handovers`, not listed. No graph is built.
+
+    >>> import tempfile, pathlib
+    >>> from mining.ingest import ingest_file, IngestOptions
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "t.csv").write_text("case,activity,timestamp,resource\\n"
+    ...     "1,a,2024-01-01 00:00,ann\\n1,b,2024-01-01 01:00,bob\\n1,c,2024-01-01 03:00,ann\\n"
+    ...     "2,a,2024-01-01 00:00,ann\\n2,b,2024-01-01 02:00,bob\\n")
+    >>> con = store.connect(d / "x.duckdb")
+    >>> _ = ingest_file(con, d / "t.csv", IngestOptions(log_name="t", resource="resource"))
+    >>> ranked = rank_handovers(con, store.log_id_for(con, "t"), top=1)
+    >>> (ranked.pairs, ranked.handovers, ranked.handovers_detailed)
+    (2, 3, 2)
+    >>> [(e.source, e.target, e.count, e.cases, e.median_wait_s) for e in ranked.edges]
+    [('ann', 'bob', 2, 2, 5400.0)]
+    """
+    if level not in ("team", "resource"):
+        raise InputError(f"Unknown hand-over level {level!r}; use 'team' or 'resource'.")
+    if top < 1:
+        raise InputError(f"top must be at least 1 (got {top}).")
+    apply_filter(con, log_id, flt)
+    n_cases = int(con.execute(store.sql("rework_case_count")).fetchall()[0][0])
+    edges, pairs, handovers = _ranked_edges(con, log_id, level, top)
+    return HandoverRanking(
+        level=level,
+        available=pairs > 0 or _names_any_group(con, level),
+        cases=n_cases,
+        handovers=handovers,
+        pairs=pairs,
+        pairs_detailed=len(edges),
+        handovers_detailed=sum(e.count for e in edges),
+        edges=edges,
+    )
+
+
+def _names_any_group(con: duckdb.DuckDBPyConnection, level: NetworkLevel) -> bool:
+    column = "team_id" if level == "team" else "resource_id"
+    row = con.execute(f"SELECT count({column}) > 0 FROM sf_events").fetchall()
+    return bool(row and row[0][0])
+
+
+def _ranked_edges(
+    con: duckdb.DuckDBPyConnection, log_id: int, level: NetworkLevel, top: int | None
+) -> tuple[tuple[HandoverEdge, ...], int, int]:
+    """(the pairs ranked up to `top` (None: all) in detail, distinct pairs, hand-overs)."""
+    missing = con.execute(store.sql("handover_missing_holders"), {"level": level}).fetchall()
+    steps = "handover_steps_complete" if int(missing[0][0]) == 0 else "handover_steps"
+    con.execute(store.sql(steps), {"level": level})
+    con.execute(store.sql("handover_pairs"))
+    limit = top if top is not None else 2**62
+    pairs, handovers, _ = con.execute(store.sql("handover_pair_totals"), {"top": limit}).fetchall()[
+        0
+    ]
+    edges = tuple(
+        HandoverEdge(
+            source=src,
+            target=dst,
+            count=int(count),
+            cases=int(cases),
+            mean_wait_s=float(mean),
+            median_wait_s=float(median),
+            p90_wait_s=float(p90),
+            total_wait_s=float(total),
+        )
+        for src, dst, count, cases, mean, median, p90, total in con.execute(
+            store.sql("handover_edges"), {"log_id": int(log_id), "level": level, "top": limit}
+        ).fetchall()
+    )
+    con.execute(store.sql("handover_drop"))
+    return edges, int(pairs), int(handovers)
 
 
 def _betweenness(graph: nx.DiGraph) -> tuple[dict[str, float], int | None]:

@@ -154,6 +154,7 @@ def find_rework(
     if max_loop_body < 0 or top_loops < 0:
         raise InputError("max_loop_body and top_loops must be >= 0.")
     apply_filter(con, log_id, flt)
+    con.execute(store.sql("rework_occurrences"))
     params = {"log_id": int(log_id)}
     rows = []
     for r in con.execute(store.sql("rework_by_activity"), params).fetchall():
@@ -192,6 +193,7 @@ def find_rework(
         )
     # aggregate queries: always exactly one row
     n_cases, with_rework = con.execute(store.sql("rework_case_totals")).fetchall()[0]
+    con.execute(store.sql("rework_drop"))
     return ReworkReport(
         cases=n_cases,
         cases_with_rework=with_rework,

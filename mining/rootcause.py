@@ -53,6 +53,7 @@ __all__ = [
     "RootCauseReport",
     "SkippedAttribute",
     "find_root_causes",
+    "find_root_causes_by_outcome",
 ]
 
 Outcome = Literal["lead_time", "rework", "stalled"]
@@ -162,19 +163,52 @@ def find_root_causes(
     >>> [(c.attribute, c.value, round(c.cliffs_delta, 2)) for c in report.causes]  # doctest: +SKIP
     [('channel', 'WeChat', 0.41), ...]
     """
-    if outcome not in OUTCOMES:
-        raise InputError(f"outcome must be one of {', '.join(OUTCOMES)} (got {outcome!r}).")
+    return find_root_causes_by_outcome(
+        con,
+        log_id,
+        flt=flt,
+        outcomes=(outcome,),
+        min_cases=min_cases,
+        min_z=min_z,
+        top=top,
+        include_resources=include_resources,
+        as_of=as_of,
+        end_activities=end_activities,
+    )[outcome]
+
+
+def find_root_causes_by_outcome(
+    con: duckdb.DuckDBPyConnection,
+    log_id: int,
+    *,
+    flt: LogFilter | None = None,
+    outcomes: Sequence[Outcome] = OUTCOMES,
+    min_cases: int | None = None,
+    min_z: float = 3.0,
+    top: int | None = None,
+    include_resources: bool = False,
+    as_of: datetime | None = None,
+    end_activities: Sequence[str] | None = None,
+    stalled_case_ids: Sequence[str] | None = None,
+) -> dict[Outcome, RootCauseReport]:
+    """`find_root_causes` for several outcomes at once: the candidate causes of each case
+    (attributes, first-event attributes, teams, numeric bins) are derived once and each outcome
+    is compared over them. `stalled_case_ids`: the stalled cases when already known (from
+    `find_breakpoints` with the same filter, as-of time and end activities), else found here.
+
+    >>> reports = find_root_causes_by_outcome(con, log_id)  # doctest: +SKIP
+    >>> sorted(reports)  # doctest: +SKIP
+    ['lead_time', 'rework', 'stalled']
+    """
+    for outcome in outcomes:
+        if outcome not in OUTCOMES:
+            raise InputError(f"outcome must be one of {', '.join(OUTCOMES)} (got {outcome!r}).")
     if min_cases is not None and min_cases < 1:
         raise InputError(f"min_cases must be at least 1 (got {min_cases}).")
     if top is not None and top < 0:
         raise InputError(f"top must be 0 or more (got {top}); leave it unset for all rows.")
 
-    _define_outcome(con, log_id, flt, outcome, as_of=as_of, end_activities=end_activities)
-    cases, outcome_cases, overall = con.execute(
-        store.sql("rootcause_outcome_summary"), {"flag": outcome != "lead_time"}
-    ).fetchall()[0]
-    cases = int(cases)
-    threshold = min_cases if min_cases is not None else max(20, math.ceil(0.01 * cases))
+    apply_filter(con, log_id, flt)
     keys = [str(r[0]) for r in con.execute(store.sql("rootcause_case_attribute_keys")).fetchall()]
     event_keys = [
         str(r[0])
@@ -193,27 +227,55 @@ def find_root_causes(
             "resource_feature": RESOURCE_FEATURE if include_resources else None,
         },
     )
-    kept, binned, skipped = _screen_attributes(con, threshold)
-    con.execute(store.sql("rootcause_numeric_bins"), {"numeric": binned})
-    con.execute(store.sql("rootcause_candidates"), {"kept": kept})
-    con.execute(store.sql("rootcause_population"), {"multi": list(MULTI_VALUED)})
-    rows = con.execute(store.sql("rootcause_effects"), {"min_cases": threshold}).fetchall()
-    causes = _causes(con, rows, outcome, min_z)
-    return RootCauseReport(
-        outcome=outcome,
-        definition=_DEFINITIONS[outcome],
-        cases=cases,
-        outcome_cases=None
-        if outcome == "lead_time" or outcome_cases is None
-        else int(outcome_cases),
-        overall=None if overall is None else float(overall),
-        min_cases=threshold,
-        min_z=min_z,
-        attributes=tuple(kept),
-        binned_attributes=tuple(binned),
-        skipped=tuple(skipped),
-        causes=tuple(causes if top is None else causes[:top]),
-    )
+    screened: dict[int, tuple[list[str], list[str], list[SkippedAttribute]]] = {}
+    reports: dict[Outcome, RootCauseReport] = {}
+    for outcome in outcomes:
+        _define_outcome(
+            con,
+            log_id,
+            flt,
+            outcome,
+            as_of=as_of,
+            end_activities=end_activities,
+            stalled_case_ids=stalled_case_ids,
+        )
+        cases, outcome_cases, overall = con.execute(
+            store.sql("rootcause_outcome_summary"), {"flag": outcome != "lead_time"}
+        ).fetchall()[0]
+        cases = int(cases)
+        threshold = min_cases if min_cases is not None else max(20, math.ceil(0.01 * cases))
+        if threshold not in screened:
+            # the candidates depend on the threshold only, not on the outcome
+            kept, binned, skipped = _screen_attributes(con, threshold)
+            con.execute(store.sql("rootcause_numeric_bins"), {"numeric": binned})
+            con.execute(store.sql("rootcause_candidate_rows"), {"kept": kept})
+            con.execute(store.sql("rootcause_population_rows"), {"multi": list(MULTI_VALUED)})
+            screened = {threshold: (kept, binned, skipped)}
+        kept, binned, skipped = screened[threshold]
+        con.execute(store.sql("rootcause_candidates"))
+        con.execute(store.sql("rootcause_population"))
+        rows = con.execute(
+            store.sql("rootcause_effects"),
+            {"min_cases": threshold, "flag": outcome != "lead_time"},
+        ).fetchall()
+        causes = _causes(con, rows, outcome, min_z)
+        reports[outcome] = RootCauseReport(
+            outcome=outcome,
+            definition=_DEFINITIONS[outcome],
+            cases=cases,
+            outcome_cases=None
+            if outcome == "lead_time" or outcome_cases is None
+            else int(outcome_cases),
+            overall=None if overall is None else float(overall),
+            min_cases=threshold,
+            min_z=min_z,
+            attributes=tuple(kept),
+            binned_attributes=tuple(binned),
+            skipped=tuple(skipped),
+            causes=tuple(causes if top is None else causes[:top]),
+        )
+    con.execute(store.sql("rootcause_drop"))
+    return reports
 
 
 def _define_outcome(
@@ -224,15 +286,18 @@ def _define_outcome(
     *,
     as_of: datetime | None,
     end_activities: Sequence[str] | None,
+    stalled_case_ids: Sequence[str] | None = None,
 ) -> None:
     if outcome == "stalled":
-        from mining.breakpoints import find_breakpoints
+        if stalled_case_ids is None:
+            from mining.breakpoints import find_breakpoints
 
-        report = find_breakpoints(con, log_id, flt=flt, as_of=as_of, end_activities=end_activities)
+            report = find_breakpoints(
+                con, log_id, flt=flt, as_of=as_of, end_activities=end_activities
+            )
+            stalled_case_ids = report.stalled_case_ids
         apply_filter(con, log_id, flt)
-        con.execute(
-            store.sql("rootcause_outcome_flagged"), {"case_ids": list(report.stalled_case_ids)}
-        )
+        con.execute(store.sql("rootcause_outcome_flagged"), {"case_ids": list(stalled_case_ids)})
         return
     apply_filter(con, log_id, flt)
     projected = flt is not None and flt.projects_activities

@@ -191,6 +191,17 @@ def mine_log(
             f"Log {log_name!r} has no cases under this filter: nothing to mine. "
             "Widen the filter, or load events first."
         )
+    if options.conformance:
+        # importing pm4py, discovery and alignments take seconds of Python: they run in a thread
+        # (no SQL there) while the sections below query DuckDB, which releases the GIL. Every
+        # section applies the same filter, so the views conformance finishes on are the same.
+        finish_conformance = conformance.start_conformance(
+            con,
+            log_id,
+            flt=flt,
+            model=options.reference_model,
+            max_variants=options.conformance_max_variants,
+        )
     rows["dfg"] = dfg.edges
     rows["endpoints"] = tuple(
         Endpoint("start", a.activity, a.count) for a in dfg.start_activities
@@ -220,7 +231,8 @@ def mine_log(
     summary["handovers_team"] = _scalars(teams) | {
         "cycles": [dataclasses.asdict(c) for c in teams.cycles]
     }
-    people = handover.build_handover_network(con, log_id, flt=flt, level="resource")
+    # Agent networks of large logs have millions of pairs: the most frequent are detailed.
+    people = handover.rank_handovers(con, log_id, flt=flt, level="resource")
     rows["handovers_resource"] = people.edges
     summary["handovers_resource"] = _scalars(people)
 
@@ -271,13 +283,7 @@ def mine_log(
 
     if options.conformance:
         say("conformance")
-        checked = conformance.check_conformance(
-            con,
-            log_id,
-            flt=flt,
-            model=options.reference_model,
-            max_variants=options.conformance_max_variants,
-        )
+        checked = finish_conformance()
         rows["conformance_variants"] = checked.variant_fitness
         rows["deviations"] = checked.deviations
         summary["conformance"] = _scalars(checked)
@@ -286,10 +292,15 @@ def mine_log(
         summary["conformance"] = {"available": False, "note": "conformance not requested"}
 
     say("root causes")
-    for outcome in rootcause.OUTCOMES:
-        causes = rootcause.find_root_causes(
-            con, log_id, flt=flt, outcome=outcome, as_of=as_of, end_activities=end_activities
-        )
+    by_outcome = rootcause.find_root_causes_by_outcome(
+        con,
+        log_id,
+        flt=flt,
+        as_of=as_of,
+        end_activities=end_activities,
+        stalled_case_ids=breaks.stalled_case_ids,
+    )
+    for outcome, causes in by_outcome.items():
         rows[f"root_causes_{outcome}"] = causes.causes
         summary[f"root_causes_{outcome}"] = _scalars(causes)
 

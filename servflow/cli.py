@@ -23,7 +23,13 @@ from servflow.textout import say
 __all__ = ["main"]
 
 EXIT_INPUT = 2
-COMMAND_MODULES: tuple[str, ...] = ("cli_mining", "cli_optimization", "cli_export", "cli_dashboard")
+COMMAND_MODULES: tuple[str, ...] = (
+    "cli_mining",
+    "cli_optimization",
+    "cli_export",
+    "cli_dashboard",
+    "cli_alerts",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,6 +19,7 @@ __all__ = [
     "CONFIG_VARIABLE",
     "DEFAULT_ARGS",
     "EVENTS",
+    "MINED",
     "OWNER",
     "TAGS",
     "WRITER",
@@ -46,6 +47,8 @@ WRITER: dict[str, Any] = {
 # Updated by the ingest DAG whenever new events are stored; the mining DAG is scheduled on it.
 # The event's extra carries {"logs": {log_name: events_added}, "database": path}.
 EVENTS = Asset(name="servflow_events", uri="servflow://events/")
+# Updated by the mining DAG after it mined; the alerts DAG is scheduled on it (and daily).
+MINED = Asset(name="servflow_mined", uri="servflow://mined/")
 
 
 def notify_failure(context: Any) -> None:

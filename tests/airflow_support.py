@@ -32,7 +32,7 @@ PYTHON = sys.executable
 WRITER_POOL = "servflow_duckdb_writer"
 RESULT_MARKER = "AIRFLOW_SUPPORT_RESULT "
 HEAVY_MODULES = ("pandas", "pm4py", "duckdb", "streamlit")
-DAG_FILES = ("servflow_ingest.py", "servflow_mine.py")
+DAG_FILES = ("servflow_alerts.py", "servflow_ingest.py", "servflow_mine.py")
 
 
 # ---------------------------------------------------------------- test side (no Airflow import)

@@ -15,7 +15,13 @@ from airflow_support import DAG_FILES, DAGS_DIR, HEAVY_MODULES, airflow_env
 
 pytestmark = pytest.mark.airflow
 
-NOT_AT_PARSE_TIME = (*HEAVY_MODULES, "servflow.pipeline", "servflow.inbox", "mining.ingest")
+NOT_AT_PARSE_TIME = (
+    *HEAVY_MODULES,
+    "servflow.pipeline",
+    "servflow.inbox",
+    "servflow.alerts",
+    "mining.ingest",
+)
 
 PROBE = """
 import importlib.util, json, sys

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.airflow
 WRITING_TASKS = {
     "servflow_ingest": {"load_inbox"},
     "servflow_mine": {"mine_logs", "rank_and_export", "publish_snapshot"},
+    "servflow_alerts": {"send_alerts"},
 }
 
 
@@ -38,7 +39,7 @@ def dagbag(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_dagbag_has_no_import_errors_or_warnings(dagbag: dict[str, Any]) -> None:
     assert dagbag["import_errors"] == {}
     assert dagbag["warnings"] == {}  # includes "unknown pool" warnings
-    assert set(dagbag["dags"]) == {"servflow_ingest", "servflow_mine"}
+    assert set(dagbag["dags"]) == {"servflow_alerts", "servflow_ingest", "servflow_mine"}
 
 
 def test_every_dag_has_tags_owner_retries_and_one_run_at_a_time(dagbag: dict[str, Any]) -> None:
@@ -78,6 +79,13 @@ def test_mining_is_scheduled_on_the_asset_the_ingest_dag_updates(dagbag: dict[st
     assert mine["tasks"]["publish_snapshot"]["trigger_rule"] == "none_failed"
 
 
+def test_alerts_run_after_each_mining_run_and_daily(dagbag: dict[str, Any]) -> None:
+    mine, alerts = dagbag["dags"]["servflow_mine"], dagbag["dags"]["servflow_alerts"]
+    assert mine["tasks"]["mine_logs"]["outlets"] == ["servflow://mined/"]
+    assert alerts["asset_schedule"] == ["servflow://mined/"]
+    assert "AssetOrTimeSchedule" in alerts["schedule"]
+
+
 def test_a_folder_with_only_the_dag_files_parses_with_any_loader(
     tmp_path_factory: pytest.TempPathFactory, airflow_template: Path
 ) -> None:
@@ -93,7 +101,7 @@ def test_a_folder_with_only_the_dag_files_parses_with_any_loader(
 
     bag = inspect_dags(home, dags)
     assert bag["import_errors"] == {}
-    assert set(bag["dags"]) == {"servflow_ingest", "servflow_mine"}
+    assert set(bag["dags"]) == {"servflow_alerts", "servflow_ingest", "servflow_mine"}
 
     airflow = str(Path(PYTHON).with_name("airflow"))
     env = airflow_env(home, AIRFLOW__CORE__DAGS_FOLDER=str(dags))
@@ -108,7 +116,7 @@ def test_a_folder_with_only_the_dag_files_parses_with_any_loader(
     assert listed.returncode == 0, listed.stdout[-2000:] + listed.stderr[-2000:]
     start = listed.stdout.index("[")
     dag_ids = {row["dag_id"] for row in json.loads(listed.stdout[start:])}
-    assert dag_ids == {"servflow_ingest", "servflow_mine"}
+    assert dag_ids == {"servflow_alerts", "servflow_ingest", "servflow_mine"}
     errors = subprocess.run(
         [airflow, "dags", "list-import-errors", "--local", "--output", "json"],
         env=env,

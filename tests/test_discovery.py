@@ -115,18 +115,6 @@ def test_variants_come_with_case_counts(generated):
     assert [v.cases for v in variants] == sorted((v.cases for v in variants), reverse=True)
 
 
-def test_scaled_counts_keep_every_activity_and_say_so(generated):
-    _, db = generated
-    with store.connect(db) as con:
-        log_id = store.log_id_for(con, "t")
-        exact = discover_process_model(con, log_id, noise_threshold=0.2)
-        scaled = discover_process_model(con, log_id, noise_threshold=0.2, max_events=2000)
-    assert exact.scale is None
-    assert scaled.weighting == "scaled counts"
-    assert scaled.scale is not None and 0 < scaled.scale < 1
-    assert set(scaled.activities) == set(exact.activities)
-
-
 def test_activity_filter_projects_the_model(generated):
     _, db = generated
     with store.connect(db) as con:

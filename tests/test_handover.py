@@ -11,7 +11,7 @@ import pytest
 from mining import store
 from mining.errors import InputError
 from mining.filters import LogFilter
-from mining.handover import build_handover_network
+from mining.handover import build_handover_network, rank_handovers
 from mining.ingest import IngestOptions, ingest_file
 
 H = 3600.0
@@ -152,6 +152,23 @@ def test_generated_without_pingpong_has_no_way_back(telecom, seed: int) -> None:
     front, back = truth_on["pingpong_teams"][0]["teams"]
     assert (back, front) not in {(e.source, e.target) for e in net.edges}
     assert net.cycles == ()
+
+
+def test_ranked_agent_pairs_are_the_top_of_the_full_network(telecom) -> None:
+    db, _ = telecom(7, 2000)
+    with store.connect(db, read_only=True) as con:
+        log_id = store.log_id_for(con, "telecom")
+        full = build_handover_network(con, log_id, level="resource")
+        ranked = rank_handovers(con, log_id, level="resource", top=25)
+    assert len(full.edges) > 100
+    assert (ranked.pairs, ranked.handovers) == (len(full.edges), full.handovers)
+    # the top 25 by count, each with the same exact figures as in the full network
+    assert ranked.pairs_detailed == 25 and len(ranked.edges) == 25
+    detail = {(e.source, e.target): e for e in full.edges}
+    for edge in ranked.edges:
+        assert detail[(edge.source, edge.target)] == edge
+    assert min(e.count for e in ranked.edges) >= full.edges[25].count
+    assert ranked.handovers_detailed == sum(e.count for e in ranked.edges)
 
 
 def _handovers_with_pandas(csv: Path) -> dict[tuple[str, str], list[float]]:

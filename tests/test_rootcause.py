@@ -16,7 +16,12 @@ from mining import store
 from mining.errors import InputError
 from mining.filters import LogFilter
 from mining.ingest import IngestOptions, ingest_file
-from mining.rootcause import TEAM_FEATURE, find_root_causes
+from mining.rootcause import (
+    OUTCOMES,
+    TEAM_FEATURE,
+    find_root_causes,
+    find_root_causes_by_outcome,
+)
 
 CASE_ATTRIBUTES = ("channel", "ticket_type", "priority", "customer_segment")
 # A value is tied to an injected problem when at least half of the affected cases hold it and
@@ -202,6 +207,20 @@ def test_flag_outcomes_agree_with_the_rework_and_breakpoint_modules(generated_lo
     # for a yes/no outcome Cliff's delta is the difference of the two rates
     assert cause.cliffs_delta == pytest.approx(cause.difference, abs=1e-12)
     assert cause.outcome_cases == int(reworked[holds].sum())
+
+
+def test_outcomes_together_equal_each_alone(generated_log):
+    from mining.breakpoints import find_breakpoints
+
+    _, db, _ = generated_log(2000, 13)
+    flt = LogFilter(case_attributes=(("channel", ("APP", "热线")),))
+    with store.connect(db, read_only=True) as con:
+        log_id = store.log_id_for(con, "t")
+        alone = {o: find_root_causes(con, log_id, flt=flt, outcome=o) for o in OUTCOMES}
+        stalled = find_breakpoints(con, log_id, flt=flt).stalled_case_ids
+        together = find_root_causes_by_outcome(con, log_id, flt=flt, stalled_case_ids=stalled)
+    assert together == alone
+    assert all(report.causes for report in together.values())
 
 
 def test_identifiers_are_skipped_and_numbers_binned_from_the_data(tmp_path):

@@ -4,20 +4,13 @@
 -- went round the loop once more. Per case it sums to last occurrence - first occurrence.
 -- Lead times compare affected cases with the comparable unaffected ones: cases that did the
 -- activity exactly once.
--- Parameters: $log_id.
-WITH occurrences AS (
-    SELECT case_no, activity_id, seq, ts,
-           lag(seq) OVER same_activity AS prev_seq,
-           lag(ts) OVER same_activity AS prev_ts
-    FROM sf_events
-    WINDOW same_activity AS (PARTITION BY case_no, activity_id ORDER BY seq)
-),
-per_case AS (
+-- Reads sf_rework_occurrences (rework_occurrences.sql). Parameters: $log_id.
+WITH per_case AS (
     SELECT case_no, activity_id,
            count(prev_seq) AS repetitions,
            count(*) FILTER (WHERE prev_seq = seq - 1) AS self_loops,
            coalesce(sum(date_diff('microsecond', prev_ts, ts) / 1e6), 0.0) AS extra_s
-    FROM occurrences
+    FROM sf_rework_occurrences
     GROUP BY case_no, activity_id
 ),
 lead_times AS (

@@ -1,5 +1,5 @@
 -- Cases in the selection, and how many of them repeat at least one activity.
+-- Reads sf_rework_occurrences (rework_occurrences.sql).
 SELECT (SELECT count(*) FROM sf_cases) AS cases,
-       (SELECT count(DISTINCT case_no)
-        FROM (SELECT case_no FROM sf_events GROUP BY case_no, activity_id HAVING count(*) > 1)
+       (SELECT count(DISTINCT case_no) FROM sf_rework_occurrences WHERE prev_seq IS NOT NULL
        ) AS cases_with_rework

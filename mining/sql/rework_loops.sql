@@ -2,16 +2,16 @@
 -- previous occurrence (empty for a self-loop A-A), grouped into loop shapes A [body] A.
 -- Time of a loop = time since the previous occurrence. Bodies are activity ids in case order;
 -- $max_body caps their length (longer bodies are grouped as one shape per activity, body NULL).
--- Parameters: $max_body, $top (rows kept).
-WITH traces AS (
-    SELECT case_no, list(activity_id ORDER BY seq) AS trace FROM sf_events GROUP BY case_no
+-- Reads sf_rework_occurrences (rework_occurrences.sql). Parameters: $max_body, $top (rows kept).
+WITH occurrences AS (
+    SELECT * FROM sf_rework_occurrences WHERE prev_seq IS NOT NULL
 ),
-occurrences AS (
-    SELECT case_no, activity_id, seq, ts,
-           lag(seq) OVER same_activity AS prev_seq,
-           lag(ts) OVER same_activity AS prev_ts
+traces AS (
+    -- only the cases with a repetition need their trace
+    SELECT case_no, list(activity_id ORDER BY seq) AS trace
     FROM sf_events
-    WINDOW same_activity AS (PARTITION BY case_no, activity_id ORDER BY seq)
+    WHERE case_no IN (SELECT case_no FROM occurrences)
+    GROUP BY case_no
 ),
 repetitions AS (
     SELECT o.case_no, o.activity_id,
@@ -20,7 +20,6 @@ repetitions AS (
                 THEN t.trace[o.prev_seq + 2 : o.seq] END AS body,
            date_diff('microsecond', o.prev_ts, o.ts) / 1e6 AS loop_s
     FROM occurrences o JOIN traces t USING (case_no)
-    WHERE o.prev_seq IS NOT NULL
 )
 SELECT activity_id, body,
        count(*) AS occurrences,

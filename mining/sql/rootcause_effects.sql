@@ -3,7 +3,8 @@
 -- attribute's cases, ties getting their average rank (a tie group of t values whose last rank
 -- is C shares C - (t - 1) / 2), so Cliff's delta = 2 U / (n1 n2) - 1 with U the Mann-Whitney
 -- statistic of the group, and z its normal approximation with tie correction. Values with
--- fewer than $min_cases cases, or fewer than $min_cases other cases, are left out.
+-- fewer than $min_cases cases, or fewer than $min_cases other cases, are left out. The median
+-- is taken for a measured outcome only ($flag false); a 0/1 flag is compared by its rate.
 WITH ties AS (
     SELECT attribute, y, count(*)::DOUBLE AS t FROM sf_rc_population GROUP BY attribute, y
 ),
@@ -23,7 +24,7 @@ totals AS (
 ),
 groups AS (
     SELECT c.attribute, c.value, count(*)::DOUBLE AS n1, sum(r.r) AS rank_sum,
-           sum(c.y) AS y_sum, median(c.y) AS y_median
+           sum(c.y) AS y_sum, median(c.y) FILTER (WHERE NOT $flag) AS y_median
     FROM sf_rc_candidates c
     JOIN ranks r ON r.attribute = c.attribute AND r.y = c.y
     GROUP BY c.attribute, c.value

@@ -193,6 +193,27 @@ CREATE TABLE IF NOT EXISTS log_pseudonymization (
     first_load_id   INTEGER NOT NULL
 );
 
+-- Every delivery attempt of an alert (servflow.alerts): one row per ticket, rule, level, channel
+-- and recipient and attempt. An alert counts as delivered only with outcome 'sent'; 'failed'
+-- attempts are retried by the next run while the ticket still waits; 'dropped' marks a failed
+-- alert whose ticket moved on before it could be delivered.
+CREATE TABLE IF NOT EXISTS sent_alerts (
+    log_name     VARCHAR NOT NULL,
+    ticket       VARCHAR NOT NULL,   -- the log's case id
+    rule         VARCHAR NOT NULL,   -- e.g. idle:派单至后台, idle:派单至后台|投诉, sla:投诉
+    level        VARCHAR NOT NULL,   -- remind | escalate
+    since        TIMESTAMP NOT NULL, -- start of the wait alerted (last event; first event for SLA)
+    channel      VARCHAR NOT NULL,   -- email | webhook
+    recipient    VARCHAR NOT NULL,   -- the configured recipient's name (never an address)
+    activity     VARCHAR NOT NULL,   -- the ticket's last activity when alerted
+    threshold_s  DOUBLE NOT NULL,    -- the rule level's time limit
+    as_of        TIMESTAMP NOT NULL, -- the "now" the alert was computed for (log time, UTC)
+    attempted_at TIMESTAMP NOT NULL, -- wall-clock time of the delivery attempt (UTC)
+    outcome      VARCHAR NOT NULL,   -- sent | failed | dropped
+    error        VARCHAR,            -- why a delivery failed
+    run          VARCHAR NOT NULL    -- who attempted it (Airflow run id, or the caller's label)
+);
+
 -- Steps of a run's automation ranking whose evidence says judgement work (long, variable,
 -- unpredictable, exception-laden or spread over many teams): listed, never proposed as a system
 -- integration. `signals` names the criteria that decided it, `reason` states their values.

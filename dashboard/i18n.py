@@ -233,6 +233,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "automation": ("Automation candidates", "自动化建议"),
     "restructuring": ("Restructuring candidates", "流程重构建议"),
     "already_automated": ("Already automated", "已自动化"),
+    "too_rare": ("Too rare to judge (not scored)", "执行次数太少,无法评判(未评分)"),
+    "judgement_work": ("Judgement work, not proposed", "需人工判断的工作(不建议自动化)"),
+    "col_executions": ("Executions", "执行次数"),
     "candidates_missing": (
         "Candidate ranking is not available in this installation.",
         "当前安装不包含优化建议功能。",

@@ -117,6 +117,16 @@ def _check_candidates(at: AppTest, db: Path) -> None:
     tables = [df.value for df in at.dataframe if "id" in df.value.columns]
     assert list(tables[0]["id"]) == [c.id for c in stored.automation]
     assert list(tables[1]["id"]) == [c.id for c in stored.restructuring]
+    # judgement work and the too-rare steps are listed as data, with their reasons
+    assert stored.judgement
+    listed = [list(df.value.iloc[:, 0]) for df in at.dataframe if "Reason" in df.value.columns]
+    assert [j.activity for j in stored.judgement] in listed
+    if stored.too_rare:
+        assert any(
+            list(df.value.iloc[:, 0]) == [r.activity for r in stored.too_rare]
+            for df in at.dataframe
+            if "Executions" in df.value.columns
+        )
     assert metric(at, "Tickets changed").endswith("/ 400")
     assert at.get("vega_lite_chart"), "no before/after distribution chart"
 

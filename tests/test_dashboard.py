@@ -280,9 +280,8 @@ def test_missing_and_empty_database_show_a_helpful_state(tmp_path: Path, db: Pat
             assert not at.exception and not at.error, page
             if not page.endswith("data.py"):
                 assert any("No data to show yet" in i.value for i in at.info), page
-        from servflow.pipeline import publish_snapshot, snapshot_path_for
-
         from mining.store import connect
+        from servflow.pipeline import publish_snapshot, snapshot_path_for
 
         empty = tmp_path / "empty.duckdb"
         connect(empty).close()  # a servflow database with its schema and no log

@@ -58,6 +58,7 @@ pages = [
     st.Page("views/findings.py", title=ui.t("findings"), icon=":material/warning:"),
     st.Page("views/conformance.py", title=ui.t("conformance"), icon=":material/rule:"),
     st.Page("views/candidates.py", title=ui.t("candidates"), icon=":material/auto_fix_high:"),
+    st.Page("views/alerts.py", title=ui.t("alerts"), icon=":material/notifications_active:"),
     st.Page("views/export.py", title=ui.t("export"), icon=":material/download:"),
     st.Page("views/data.py", title=ui.t("data"), icon=":material/database:"),
 ]

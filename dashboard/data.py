@@ -278,6 +278,55 @@ def export_pack(view: View, flt: LogFilter, out_dir: str, formats: tuple[str, ..
         )
 
 
+def alerts_config_file() -> tuple[str, str] | None:
+    """The alert configuration named by `$SERVFLOW_ALERTS` (as the alerts DAG reads it), with a
+    token that changes with its content; None when unset (the rules learned from the log)."""
+    path = os.environ.get("SERVFLOW_ALERTS")
+    if not path:
+        return None
+    try:
+        st_ = os.stat(path)
+    except OSError:
+        return (path, "missing")
+    return (path, f"{st_.st_mtime_ns}-{st_.st_size}")
+
+
+def _alert_config(config_file: tuple[str, str] | None) -> Any:
+    from servflow.alerts import read_alert_config
+
+    return read_alert_config(config_file[0] if config_file else None)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def alerts_due(view: View, config_file: tuple[str, str] | None) -> Any:
+    """The tickets due for a reminder or an escalation (an AlertReport) as of the view's mining
+    run (its as-of time), else the log's last event, as `servflow alerts` does."""
+    from servflow.alerts import find_due_alerts
+
+    config = _alert_config(config_file)
+    as_of = next((r.as_of for r in runs(view) if r.run_id == view.run_id), None)
+    with _read(view.snapshot) as con:
+        return find_due_alerts(con, view.log, config, as_of=as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def alerts_sent(view: View) -> Any:
+    """Every recorded delivery attempt of the view's log, newest first (SentAlert tuple)."""
+    from servflow.alerts import sent_alert_history
+
+    with _read(view.snapshot) as con:
+        return sent_alert_history(con, view.log)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def alerts_effect(view: View) -> Any:
+    """The effect of each rule that has sent reminders (RuleEffect tuple)."""
+    from servflow.alerts import alert_effect
+
+    with _read(view.snapshot) as con:
+        return alert_effect(con, view.log)
+
+
 def clear() -> None:
     """Forget every cached result (after an upload or a new mining run)."""
     st.cache_data.clear()

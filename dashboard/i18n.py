@@ -24,6 +24,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "conformance": ("Conformance", "合规性"),
     "candidates": ("Candidates", "优化建议"),
     "export": ("Export", "导出"),
+    "alerts": ("Alerts", "提醒与升级"),
     "data": ("Data", "数据"),
     "language": ("Language", "语言"),
     # sidebar and filters
@@ -232,6 +233,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "automation": ("Automation candidates", "自动化建议"),
     "restructuring": ("Restructuring candidates", "流程重构建议"),
     "already_automated": ("Already automated", "已自动化"),
+    "too_rare": ("Too rare to judge (not scored)", "执行次数太少,无法评判(未评分)"),
+    "judgement_work": ("Judgement work, not proposed", "需人工判断的工作(不建议自动化)"),
+    "col_executions": ("Executions", "执行次数"),
     "candidates_missing": (
         "Candidate ranking is not available in this installation.",
         "当前安装不包含优化建议功能。",
@@ -306,6 +310,76 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mined": ("Mined: run {run} is published.", "分析完成:批次 {run} 已发布。"),
     "mine_failed": ("Mining failed:", "分析失败:"),
     "file_columns": ("{rows} rows, columns: ", "{rows} 行,列:"),
+    # alerts
+    "alerts_intro": (
+        "Tickets that waited past a time limit: a reminder goes to the team holding the ticket, "
+        "an escalation to its supervisor. The rules come from the alert configuration "
+        "($SERVFLOW_ALERTS) or are learned from the log's normal waits. The sidebar filters do not apply here: alerts "
+        "cover every ticket of the log.",
+        "超过时限的工单:提醒发给持有工单的班组,升级发给其主管。规则来自提醒配置"
+        "($SERVFLOW_ALERTS),或从日志的正常等待时长中学习得到。侧栏筛选不作用于此页:提醒覆盖日志中的全部工单。",
+    ),
+    "alerts_due": ("Due now", "当前待提醒"),
+    "alerts_as_of": (
+        "As of {as_of} (UTC): {waiting} tickets waiting.",
+        "截至 {as_of} (UTC):{waiting} 张工单在等待。",
+    ),
+    "alerts_tickets_due": ("Tickets due", "待提醒工单"),
+    "alerts_reminders": ("Due for a reminder", "待提醒"),
+    "alerts_escalations": ("Due for an escalation", "待升级"),
+    "alerts_nothing_due": ("Nothing is due.", "当前没有需要提醒的工单。"),
+    "alerts_team_tickets": ("{team}: {n} tickets", "{team}:{n} 张工单"),
+    "alerts_no_team": ("(no team)", "(无班组)"),
+    "alerts_config_failed": (
+        "The alert configuration or the log cannot be used for alerts:",
+        "提醒配置或日志无法用于提醒:",
+    ),
+    "level_remind": ("reminder", "提醒"),
+    "level_escalate": ("escalation", "升级"),
+    "level_sla": ("SLA {level}", "SLA {level}"),
+    "col_rule": ("Rule", "规则"),
+    "col_alert_level": ("Level", "级别"),
+    "col_last_activity": ("Last activity", "最后环节"),
+    "col_holder": ("Held by", "持有班组"),
+    "col_last_team": ("Last worked by", "最后处理班组"),
+    "col_waiting_since": ("Waiting since (UTC)", "等待起始 (UTC)"),
+    "col_waited": ("Waited", "已等待"),
+    "col_limit": ("Limit", "时限"),
+    "col_rule_source": ("Rule from", "规则来源"),
+    "alerts_sent": ("Alerts sent", "已发送的提醒"),
+    "alerts_sent_caption": (
+        "Every delivery attempt recorded, newest first: sent, failed (retried on the next run) or "
+        "dropped (the ticket moved on).",
+        "记录的每次发送尝试(最新在前):已发送、失败(下次运行重试)或已放弃(工单已推进)。",
+    ),
+    "alerts_no_history": (
+        "No alert has been sent for this log yet.",
+        "该日志尚未发送过提醒。",
+    ),
+    "col_channel": ("Channel", "渠道"),
+    "col_recipient": ("Recipient", "接收方"),
+    "col_attempted": ("Attempted at (UTC)", "发送时间 (UTC)"),
+    "col_outcome": ("Outcome", "结果"),
+    "col_error": ("Error", "错误"),
+    "alerts_effect": ("Do the rules help?", "规则是否有效?"),
+    "alerts_effect_caption": (
+        "Median time from a reminder to the ticket's next step, against waits at the same step "
+        "that passed the same limit before the rule sent its first reminder. Negative change: "
+        "tickets move sooner with the rule.",
+        "从提醒到工单下一步的中位时长,对比规则首次提醒之前在同一环节超过同一时限的等待。"
+        "变化为负:有规则后工单推进更快。",
+    ),
+    "alerts_no_effect": (
+        "Not enough history yet: no reminder has been delivered for this log, so there is no "
+        "effect to measure.",
+        "历史数据不足:该日志尚未送达过提醒,暂无法衡量效果。",
+    ),
+    "col_first_alert": ("First reminder (UTC)", "首次提醒 (UTC)"),
+    "col_alerted": ("Reminded waits (moved on)", "被提醒的等待(已推进)"),
+    "col_alerted_median": ("Median after reminder", "提醒后中位时长"),
+    "col_baseline": ("Waits before the rule (moved on)", "规则前的等待(已推进)"),
+    "col_baseline_median": ("Median before", "规则前中位时长"),
+    "col_change": ("Change", "变化"),
     # access
     "login_needed": ("Please log in to see the dashboard.", "请登录后查看看板。"),
     "login": ("Log in", "登录"),

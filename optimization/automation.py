@@ -3,7 +3,8 @@
 `profile_activities` measures each activity from the run's cases (`optimization.replay.CaseLog`);
 `rank_automation` leaves out what is already automated, scores the rest (the weighted mean of
 the criteria the log can tell), picks the kind of automation that fits (system integration,
-time-limit rule, self-service shift), learns time-limit rules from the normal waits, and
+time-limit rule, self-service shift), lists as judgement work, not proposed, the steps whose
+evidence says judgement rather than a system integration, learns time-limit rules from the normal waits, and
 replays each proposal for its effect on the lead time.
 """
 
@@ -23,6 +24,7 @@ from optimization.model import (
     CandidateOptions,
     Change,
     Criterion,
+    JudgementWork,
     TimeLimitRule,
     TooRare,
     Weights,
@@ -168,11 +170,12 @@ def profile_activities(
     escalation_ids = [k for k, v in log.activity_names.items() if _matches(v, ESCALATION_WORDS)]
     exception_next = np.isin(log.next_act, chase_ids + escalation_ids)
     # executions that repeat an activity already seen in the case
-    order = np.lexsort((np.arange(n), log.act, log.case))
-    sorted_pairs = np.stack([log.case[order], log.act[order]], axis=1)
+    pair_key = log.case * (int(log.act.max()) + 1 if n else 1) + log.act
+    order = np.argsort(pair_key, kind="stable")  # by case, activity, then log order
+    sorted_key = pair_key[order]
     repeat_sorted = np.zeros(n, dtype=bool)
     if n > 1:
-        repeat_sorted[1:] = np.all(sorted_pairs[1:] == sorted_pairs[:-1], axis=1)
+        repeat_sorted[1:] = sorted_key[1:] == sorted_key[:-1]
     repeated = np.zeros(n, dtype=bool)
     repeated[order] = repeat_sorted
     is_last = np.zeros(n, dtype=bool)
@@ -202,10 +205,15 @@ def profile_activities(
         b["source"] for b in sections["bottlenecks"] if (b.get("delay_share") or 0) >= 0.1
     }
 
+    # each activity's events, in log order: one stable sort instead of a mask per activity
+    small = bool(n) and int(log.act.max()) < 1 << 15  # then a radix sort over 16-bit keys
+    by_act = np.argsort(log.act.astype(np.int16) if small else log.act, kind="stable")
+    act_sorted = log.act[by_act]
     profiles = []
     for act_id, name in log.activity_names.items():
-        mask = log.act == act_id
-        count = int(mask.sum())
+        lo, hi = np.searchsorted(act_sorted, [act_id, act_id + 1]).tolist()
+        mask = by_act[lo:hi]  # event indices, ascending: selects as the boolean mask did
+        count = hi - lo
         if not count:
             continue
         service = log.service[mask]
@@ -380,7 +388,7 @@ def _time_limit_rule(log: CaseLog, p: _Profile) -> TimeLimitRule | None:
     expected = log.activity_names.get(successor) if successor >= 0 else None
     # who usually does the expected next step right after this one: the team holding the
     # ticket where the log has teams, else the resource
-    follows = np.flatnonzero(p.mask & (log.next_act == successor)) + 1
+    follows = p.mask[log.next_act[p.mask] == successor] + 1
     has_teams = bool((log.team >= 0).any())
     unit: Literal["team", "resource"] = "team" if has_teams else "resource"
     holders, names = (log.team, log.team_names) if has_teams else (log.resource, log.resource_names)
@@ -432,6 +440,60 @@ def _kind(p: _Profile, log: CaseLog, type_attr: str | None) -> AutomationKind:
     return "system_integration"
 
 
+def _judgement(p: _Profile, options: CandidateOptions, has_teams: bool) -> JudgementWork | None:
+    """Judgement work: a step the evidence says is decided case by case (long, variable,
+    unpredictable, exception-laden or spread over many teams), with the criteria values that
+    decided it; None where it may be a system integration (fewer than
+    `options.judgement_signals` signals)."""
+    signals: list[tuple[str, str]] = []
+    if p.has_service and p.cv is not None and p.cv >= options.judgement_cv:
+        signals.append(
+            ("variable_duration", f"service-time CV {p.cv:.2f} (>= {options.judgement_cv:g})")
+        )
+    if p.has_service and p.median_s is not None and p.median_s >= options.judgement_median_s:
+        signals.append(
+            (
+                "long_service",
+                f"median service time {_hours_text(p.median_s)} "
+                f"(>= {_hours_text(options.judgement_median_s)})",
+            )
+        )
+    if math.isfinite(p.accuracy) and p.accuracy < options.judgement_predictability:
+        signals.append(
+            (
+                "unpredictable",
+                f"next step predictable from the case attributes in {p.accuracy:.0%} "
+                f"(< {options.judgement_predictability:.0%})",
+            )
+        )
+    if p.exception_rate >= options.judgement_exceptions:
+        signals.append(
+            (
+                "exceptions",
+                f"{p.exception_rate:.0%} exceptions or rework "
+                f"(>= {options.judgement_exceptions:.0%})",
+            )
+        )
+    people = f"{p.resources} resource" + ("s" if p.resources != 1 else "")
+    if has_teams and p.teams >= options.judgement_teams:
+        signals.append(
+            ("many_teams", f"done by {p.teams} teams (>= {options.judgement_teams}), {people}")
+        )
+    if len(signals) < max(1, options.judgement_signals):
+        return None
+    reason = "; ".join(text for _name, text in signals)
+    if signals[-1][0] != "many_teams":
+        reason += f"; done by {people}"
+    reason += ". Judgement work, not a system integration or data interface."
+    return JudgementWork(
+        activity=p.name,
+        executions=p.count,
+        cases=p.cases,
+        signals=tuple(name for name, _text in signals),
+        reason=reason,
+    )
+
+
 SELF_SERVICE_SHARE = 0.5  # share of the simple requests assumed to move to self-service
 
 
@@ -440,9 +502,10 @@ def rank_automation(
     profiles: list[_Profile],
     options: CandidateOptions,
     type_attr: str | None,
-) -> tuple[list[AutomationCandidate], list[AlreadyAutomated], list[TooRare]]:
-    """Automation candidates ranked by score, the activities left out as automated, and those
-    too rare to judge (below `options.min_executions` or `options.min_case_share`)."""
+) -> tuple[list[AutomationCandidate], list[AlreadyAutomated], list[TooRare], list[JudgementWork]]:
+    """Automation candidates ranked by score, the activities left out as automated, those too
+    rare to judge (below `options.min_executions` or `options.min_case_share`) and those whose
+    evidence says judgement work (`_judgement`), listed and not proposed."""
     tops = {
         "per_month": max((p.per_month for p in profiles), default=1.0),
         "hours": max((p.hours_per_month or 0.0 for p in profiles), default=1.0),
@@ -466,13 +529,23 @@ def rank_automation(
         scored.append((round(_score(criteria) * confidence, 4), confidence, p, criteria))
     # ties: the more frequent step first, then by name, so ids are stable across re-runs
     scored.sort(key=lambda item: (-item[0], -item[2].count, item[2].name))
+    has_teams = bool((log.team >= 0).any())
+    judgement: list[JudgementWork] = []
+    proposed: list[tuple[float, float, _Profile, tuple[Criterion, ...], AutomationKind]] = []
+    for score, confidence, p, criteria in scored:
+        kind = _kind(p, log, type_attr)
+        if kind == "time_limit_rule" and len(p.waits_after) < 5:
+            kind = "system_integration"
+        if kind == "system_integration":
+            judged = _judgement(p, options, has_teams)
+            if judged is not None:
+                judgement.append(judged)
+                continue
+        proposed.append((score, confidence, p, criteria, kind))
     lead_before = float(log.lead_times().mean()) if log.cases else 0.0
     out: list[AutomationCandidate] = []
-    for rank, (score, confidence, p, criteria) in enumerate(scored[: options.top], 1):
-        kind = _kind(p, log, type_attr)
+    for rank, (score, confidence, p, criteria, kind) in enumerate(proposed[: options.top], 1):
         rule = _time_limit_rule(log, p) if kind == "time_limit_rule" else None
-        if kind == "time_limit_rule" and rule is None:
-            kind = "system_integration"
         hours: float | None
         if kind == "time_limit_rule" and rule is not None:
             change = Change("cap_wait", (p.name,), threshold_s=rule.escalate_after_s)
@@ -508,7 +581,8 @@ def rank_automation(
         )
     automated.sort(key=lambda a: a.activity)
     too_rare.sort(key=lambda t: (-t.executions, t.activity))
-    return out, automated, too_rare
+    judgement.sort(key=lambda j: (-j.executions, j.activity))
+    return out, automated, too_rare, judgement
 
 
 def _saves(p: _Profile) -> float | None:

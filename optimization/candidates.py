@@ -38,6 +38,7 @@ from optimization.model import (
     Change,
     Criterion,
     Evidence,
+    JudgementWork,
     RestructuringCandidate,
     TimeLimitRule,
     TooRare,
@@ -111,7 +112,7 @@ def find_candidates(
     type_attr = _pick_attribute(log, options.type_attribute, TYPE_NAMES)
     channel_attr = _pick_attribute(log, options.channel_attribute, CHANNEL_NAMES)
     profiles = profile_activities(log, options, sections, type_attr)
-    automation, automated, too_rare = rank_automation(log, profiles, options, type_attr)
+    automation, automated, too_rare, judgement = rank_automation(log, profiles, options, type_attr)
     restructuring = find_restructuring(log, sections, type_attr, channel_attr)
     return CandidateSet(
         log_name=str(run["log_name"]),
@@ -121,6 +122,7 @@ def find_candidates(
         already_automated=tuple(automated),
         weights=options.weights,
         too_rare=tuple(too_rare),
+        judgement=tuple(judgement),
     )
 
 
@@ -141,6 +143,7 @@ def store_candidates(
             "restructuring_candidates",
             "already_automated",
             "automation_support",
+            "judgement_work",
         ):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
         run_query(
@@ -213,6 +216,18 @@ def store_candidates(
                     too_rare=False,
                     rank=0,
                 )
+        for rank, j in enumerate(found.judgement, 1):
+            run_query(
+                con,
+                "opt_insert_judgement",
+                run_id=run_id,
+                rank=rank,
+                activity=j.activity,
+                executions=j.executions,
+                cases=j.cases,
+                signals=list(j.signals),
+                reason=j.reason,
+            )
         for rank, t in enumerate(found.too_rare, 1):
             run_query(
                 con,
@@ -292,6 +307,7 @@ def candidates_for_run(con: duckdb.DuckDBPyConnection, run_id: int) -> Candidate
         already_automated=tuple(automated),
         weights=Weights(**json.loads(weights_json)),
         too_rare=_too_rare(con, run_id),
+        judgement=_judgement_work(con, run_id),
     )
 
 
@@ -359,6 +375,17 @@ def _too_rare(con: duckdb.DuckDBPyConnection, run_id: int) -> tuple[TooRare, ...
         TooRare(str(activity), int(executions), int(cases))
         for activity, executions, cases, _confidence, too_rare in _support_rows(con, run_id)
         if too_rare
+    )
+
+
+def _judgement_work(con: duckdb.DuckDBPyConnection, run_id: int) -> tuple[JudgementWork, ...]:
+    try:
+        rows = run_query(con, "opt_read_judgement", run_id=run_id).fetchall()
+    except duckdb.CatalogException:
+        return ()  # a database written before judgement work was stored (opened read-only)
+    return tuple(
+        JudgementWork(str(activity), int(executions), int(cases), tuple(signals), str(reason))
+        for activity, executions, cases, signals, reason in rows
     )
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "ChangeKind",
     "Criterion",
     "Evidence",
+    "JudgementWork",
     "RestructuringCandidate",
     "RestructuringKind",
     "Stats",
@@ -295,6 +296,26 @@ class TooRare:
 
 
 @dataclass(frozen=True, slots=True)
+class JudgementWork:
+    """An activity whose evidence says judgement (long, variable, unpredictable work): listed
+    with the criteria values that decided it, never proposed as a system integration.
+
+    `signals` names the judgement criteria it met (`variable_duration`, `long_service`,
+    `unpredictable`, `exceptions`, `many_teams`); `reason` states them with their values."""
+
+    activity: str
+    executions: int
+    cases: int
+    signals: tuple[str, ...]
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dict(_plain(self))
+        data["signals"] = list(self.signals)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
 class AlreadyAutomated:
     """An activity left out of the proposals because it is already automated, and why."""
 
@@ -362,6 +383,12 @@ class CandidateOptions:
     - `min_executions` / `min_case_share`: the support an activity needs to be scored (at least
       this many executions, and this share of the cases: 0 = no share needed); rarer ones are
       listed as too rare to judge, as criteria measured on a handful of executions say nothing.
+    - `judgement_*`: a step that would be proposed as a system integration is judgement work
+      instead (listed, not proposed) when at least `judgement_signals` of these hold: service-time
+      CV at least `judgement_cv`, median service time at least `judgement_median_s` (both only
+      where the log has start times), outcome predictability below `judgement_predictability`,
+      exception and rework rate at least `judgement_exceptions`, done by at least
+      `judgement_teams` teams (where the log has teams).
     """
 
     weights: Weights = field(default_factory=Weights)
@@ -381,6 +408,12 @@ class CandidateOptions:
     top: int = 20
     min_executions: int = 30
     min_case_share: float = 0.0
+    judgement_cv: float = 1.0
+    judgement_median_s: float = 1800.0
+    judgement_predictability: float = 0.8
+    judgement_exceptions: float = 0.2
+    judgement_teams: int = 3
+    judgement_signals: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,6 +427,7 @@ class CandidateSet:
     already_automated: tuple[AlreadyAutomated, ...]
     weights: Weights = field(default_factory=Weights)
     too_rare: tuple[TooRare, ...] = ()
+    judgement: tuple[JudgementWork, ...] = ()
 
     def find(self, candidate_id: str) -> AutomationCandidate | RestructuringCandidate | None:
         for a in self.automation:
@@ -413,6 +447,7 @@ class CandidateSet:
             "restructuring": [c.as_dict() for c in self.restructuring],
             "already_automated": [a.as_dict() for a in self.already_automated],
             "too_rare": [t.as_dict() for t in self.too_rare],
+            "judgement": [j.as_dict() for j in self.judgement],
             "weights": self.weights.as_dict(),
         }
 

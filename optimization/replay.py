@@ -159,6 +159,11 @@ class CaseLog:
         return np.nan_to_num(self.wait_before)
 
     @cached_property
+    def closed_not_last(self) -> np.ndarray:
+        """Per event: its case is closed (not stalled) and it is not the case's last event."""
+        return ~self.stalled[self.case] & (np.arange(len(self.act)) != self.last[self.case])
+
+    @cached_property
     def service_cumsum(self) -> np.ndarray:
         return np.cumsum(self.service_or_zero)
 
@@ -193,8 +198,8 @@ def load_cases(
     log_id = int(run["log_id"])
     apply_filter(con, log_id, _run_filter(run["filter"]))
     events = run_query(con, "opt_events").fetchnumpy()
-    cases = run_query(con, "opt_cases", run_id=run_id).fetchall()
-    lookup = case_no_to_index(cases)
+    cases = run_query(con, "opt_cases", run_id=run_id).fetchnumpy()
+    lookup = case_no_to_index(np.asarray(cases["case_no"], dtype=np.int64))
     case = lookup[np.asarray(events["case_no"], dtype=np.int64)]
     codes, attribute_values = _attributes(con, max_values, lookup) if attributes else ({}, {})
 
@@ -227,18 +232,17 @@ def load_cases(
         start=start_arr,
         resource=np.asarray(events["resource_id"], dtype=np.int64),
         team=np.asarray(events["team_id"], dtype=np.int64),
-        case_ids=tuple(str(cid) for _no, cid, _s in cases),
-        stalled=np.array([bool(s) for _no, _cid, s in cases], dtype=bool),
+        case_ids=tuple(str(cid) for cid in cases["case_id"].tolist()),
+        stalled=np.asarray(cases["stalled"], dtype=bool),
         attributes=codes,
         attribute_values=attribute_values,
     )
 
 
-def case_no_to_index(cases: list[tuple[Any, ...]]) -> np.ndarray:
-    """Lookup array: case number -> position in `cases` (-1: not a selected case)."""
-    if not cases:
+def case_no_to_index(numbers: np.ndarray) -> np.ndarray:
+    """Lookup array: case number -> position in `numbers` (-1: not a selected case)."""
+    if not len(numbers):
         return np.zeros(0, dtype=np.int64)
-    numbers = np.array([int(row[0]) for row in cases], dtype=np.int64)
     lookup = np.full(int(numbers.max()) + 1, -1, dtype=np.int64)
     lookup[numbers] = np.arange(len(numbers))
     return lookup
@@ -248,7 +252,16 @@ def _attributes(
     con: duckdb.DuckDBPyConnection, max_values: int, lookup: np.ndarray
 ) -> tuple[dict[str, np.ndarray], dict[str, tuple[str, ...]]]:
     """Per attribute: the value code of every case (-1: missing) and the values' texts."""
-    data = run_query(con, "opt_case_attributes", max_values=max_values).fetchnumpy()
+    keys = [str(r[0]) for r in run_query(con, "opt_case_attribute_keys").fetchall()]
+    if not keys:
+        return {}, {}
+    if any('"' in k or "\\" in k for k in keys):  # names a JSON path cannot quote
+        data = run_query(con, "opt_case_attributes_any_keys", max_values=max_values).fetchnumpy()
+    else:
+        paths = [f'$."{k}"' for k in keys]
+        data = run_query(
+            con, "opt_case_attributes", attributes=keys, paths=paths, max_values=max_values
+        ).fetchnumpy()
     cases = len(lookup) and int((lookup >= 0).sum())
     codes: dict[str, np.ndarray] = {}
     values: dict[str, tuple[str, ...]] = {}
@@ -268,9 +281,9 @@ def _attributes(
         at = lookup[case_no[lo:hi]]
         ok = at >= 0
         column[at[ok]] = code[lo:hi][ok]
-        names = [""] * (int(code[lo:hi].max()) + 1)
-        for c, t in zip(code[lo:hi].tolist(), text[lo:hi].tolist(), strict=True):
-            names[c] = str(t)
+        # codes are dense (0 .. k-1) and one text each: the text at each code's first row
+        _codes, at_first = np.unique(code[lo:hi], return_index=True)
+        names = [str(t) for t in text[lo:hi][at_first].tolist()]
         codes[str(attribute[lo])] = column
         values[str(attribute[lo])] = tuple(names)
     return codes, values
@@ -296,10 +309,9 @@ class Replay:
         return float(self.lead_after.mean() - self.lead_before.mean())
 
 
-def _cases_of(log: CaseLog, mask: np.ndarray) -> np.ndarray:
-    out = np.zeros(log.cases, dtype=bool)
-    out[log.case[mask]] = True
-    return out
+def _is_in(values: np.ndarray, ids: list[int]) -> np.ndarray:
+    """`np.isin(values, ids)`; one comparison for the usual single id."""
+    return values == ids[0] if len(ids) == 1 else np.isin(values, ids)
 
 
 def _span_mask(log: CaseLog, activity: int) -> np.ndarray:
@@ -363,54 +375,46 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
     changed = np.zeros(log.cases, dtype=bool)
     service = log.service_or_zero
 
+    def drop(hit: np.ndarray) -> None:
+        """Remove the `hit` events: their time and work go (sparse updates, as np.where)."""
+        at = np.flatnonzero(hit)
+        removed[at] = True
+        saving[at] += log.segment[at]
+        work_removed[at] += service[at]
+        changed[log.case[at]] = True
+
     for change in changes:
         ids = [log.activity_id(a) for a in change.activities]
-        reached = (
-            np.ones(log.cases, dtype=bool)
-            if change.share >= 1.0
-            else rng.random(log.cases) < change.share
-        )[log.case]
+        # the cases the change reaches (drawn only for a partial share, as before)
+        reached = None if change.share >= 1.0 else (rng.random(log.cases) < change.share)
         if change.kind == "collapse_loop":
             for a in ids:
-                span = _span_mask(log, a) & ~removed
-                removed |= span
-                saving += np.where(span, log.segment, 0.0)
-                work_removed += np.where(span, service, 0.0)
-                changed |= _cases_of(log, span)
+                drop(_span_mask(log, a) & ~removed)
         elif change.kind == "drop_repeats":
-            hit = np.isin(log.act, ids) & (log.prev_act == log.act) & ~removed
-            removed |= hit
-            saving += np.where(hit, log.segment, 0.0)
-            work_removed += np.where(hit, service, 0.0)
-            changed |= _cases_of(log, hit)
+            drop(_is_in(log.act, ids) & (log.prev_act == log.act) & ~removed)
         elif change.kind == "collapse_pingpong":
-            hit = _pingpong_mask(log, ids[0], ids[-1]) & ~removed
-            removed |= hit
-            saving += np.where(hit, log.segment, 0.0)
-            work_removed += np.where(hit, service, 0.0)
-            changed |= _cases_of(log, hit)
+            drop(_pingpong_mask(log, ids[0], ids[-1]) & ~removed)
         elif change.kind == "drop_events":
-            hit = np.isin(log.act, ids) & ~removed
+            hit = _is_in(log.act, ids) & ~removed
             hit[log.first] = False  # a case's opening event sets its start: kept
-            removed |= hit
-            saving += np.where(hit, log.segment, 0.0)
-            work_removed += np.where(hit, service, 0.0)
-            changed |= _cases_of(log, hit)
+            drop(hit)
         elif change.kind == "automate":
-            hit = np.isin(log.act, ids) & ~removed & reached
+            at = np.flatnonzero(_is_in(log.act, ids) & ~removed)
+            if reached is not None:
+                at = at[reached[log.case[at]]]
             most = np.inf if change.threshold_s is None else float(change.threshold_s)
-            saving += np.where(hit, np.minimum(log.segment, most), 0.0)
-            work_removed += np.where(hit, service, 0.0)
-            changed |= _cases_of(log, hit)
+            saving[at] += np.minimum(log.segment[at], most)
+            work_removed[at] += service[at]
+            changed[log.case[at]] = True
         elif change.kind == "cap_wait":
             cap = float(change.threshold_s or 0.0)
-            hit = np.isin(log.prev_act, ids) & ~removed
+            hit = _is_in(log.prev_act, ids) & ~removed
             if change.target is not None:
                 hit &= log.act == log.activity_id(change.target)
             wait = log.wait_or_zero
-            over = hit & (wait > cap)
-            saving += np.where(over, wait - cap, 0.0)
-            changed |= _cases_of(log, over)
+            at = np.flatnonzero(hit & (wait > cap))
+            saving[at] += wait[at] - cap
+            changed[log.case[at]] = True
         elif change.kind == "parallel":
             a, b = ids[0], log.activity_id(change.target or change.activities[-1])
             pair = ((log.prev_act == a) & (log.act == b)) | ((log.prev_act == b) & (log.act == a))
@@ -419,7 +423,7 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
             second = np.flatnonzero(pair)
             gain = np.minimum(log.segment[prev], log.segment[second])
             saving[second] += gain
-            changed |= _cases_of(log, pair)
+            changed[log.case[second]] = True
         if change.kind in ("resume_stalled", "cap_wait"):
             if change.kind == "cap_wait" and change.target is not None:
                 continue
@@ -476,14 +480,14 @@ def _resume(
         return resumed, np.zeros(0, dtype=np.int64), empty, empty
     n = len(log.act)
     idx = np.arange(n)
-    closed_event = ~log.stalled[log.case]
+    donor_event = log.closed_not_last
     lead_add = np.zeros(int(resumed.sum()))
     work_add = np.zeros(int(resumed.sum()))
     donors_used = np.full(int(resumed.sum()), -1, dtype=np.int64)
     targets = np.flatnonzero(resumed)
     cum_service = log.service_cumsum
     for a in set(int(x) for x in last_act[resumed]):
-        hit = (log.act == a) & closed_event & (idx != log.last[log.case])
+        hit = (log.act == a) & donor_event
         last_hit = np.full(log.cases, -1, dtype=np.int64)
         np.maximum.at(last_hit, log.case[hit], idx[hit])
         donor_cases = np.flatnonzero(last_hit >= 0)

@@ -117,8 +117,7 @@ def find_restructuring(
     # many teams per ticket: case manager
     unit = log.team if (log.team >= 0).any() else None
     if unit is not None:
-        keys = np.unique(log.case[unit >= 0] * (int(unit.max()) + 1) + unit[unit >= 0])
-        teams_per_case = np.bincount(keys // (int(unit.max()) + 1), minlength=log.cases)
+        teams_per_case = _distinct_per_case(log, unit)
         many = teams_per_case >= 4
         if many.sum() >= max(min_cases, 0.1 * log.cases):
             drafts.append(
@@ -285,6 +284,18 @@ def find_restructuring(
     return out
 
 
+def _distinct_per_case(log: CaseLog, unit: np.ndarray) -> np.ndarray:
+    """Per case: how many distinct values (>= 0) of `unit` its events have."""
+    width = int(unit.max()) + 1
+    known = unit >= 0
+    if log.cases * width <= 1 << 26:  # a case x unit bitmap instead of sorting the events
+        seen = np.zeros(log.cases * width, dtype=bool)
+        seen[log.case[known] * width + unit[known]] = True
+        return seen.reshape(log.cases, width).sum(axis=1)
+    keys = np.unique(log.case[known] * width + unit[known])
+    return np.bincount(keys // width, minlength=log.cases)
+
+
 def _cases_with_self_loop(log: CaseLog, act: int) -> np.ndarray:
     hit = np.zeros(log.cases, dtype=bool)
     hit[log.case[(log.act == act) & (log.prev_act == act)]] = True
@@ -313,10 +324,15 @@ def _parallel_drafts(log: CaseLog, min_cases: int) -> list[dict[str, Any]]:
     if n < 2:
         return []
     pairs = (log.prev_act >= 0) & (log.prev_act != log.act)
-    keys = log.prev_act[pairs] * (max(log.activity_names, default=0) + 1) + log.act[pairs]
-    uniq, counts = np.unique(keys, return_counts=True)
-    count = dict(zip(uniq.tolist(), counts.tolist(), strict=True))
     width = max(log.activity_names, default=0) + 1
+    keys = log.prev_act[pairs] * width + log.act[pairs]
+    if width * width <= 1 << 24:  # a dense count (the keys in ascending order, as np.unique)
+        dense = np.bincount(keys, minlength=width * width)
+        uniq = np.flatnonzero(dense)
+        counts = dense[uniq]
+    else:
+        uniq, counts = np.unique(keys, return_counts=True)
+    count = dict(zip(uniq.tolist(), counts.tolist(), strict=True))
     out = []
     seen: set[tuple[int, int]] = set()
     for key, ab in count.items():

@@ -205,6 +205,10 @@ def _print_candidates(found: Any) -> None:
                 f"  {t.activity}: {t.executions:,} execution{'s' if t.executions != 1 else ''} "
                 f"in {t.cases:,} case{'s' if t.cases != 1 else ''}"
             )
+    if found.judgement:
+        say("Judgement work, not proposed (the evidence says judgement, not a data interface):")
+        for j in found.judgement:
+            say(f"  {j.activity} ({j.executions:,} runs): {j.reason}")
     if found.already_automated:
         say("Already automated (not proposed):")
         for x in found.already_automated:

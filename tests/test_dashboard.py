@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ PAGES = (
     "views/findings.py",
     "views/conformance.py",
     "views/candidates.py",
+    "views/alerts.py",
     "views/export.py",
     "views/data.py",
 )
@@ -115,6 +117,16 @@ def _check_candidates(at: AppTest, db: Path) -> None:
     tables = [df.value for df in at.dataframe if "id" in df.value.columns]
     assert list(tables[0]["id"]) == [c.id for c in stored.automation]
     assert list(tables[1]["id"]) == [c.id for c in stored.restructuring]
+    # judgement work and the too-rare steps are listed as data, with their reasons
+    assert stored.judgement
+    listed = [list(df.value.iloc[:, 0]) for df in at.dataframe if "Reason" in df.value.columns]
+    assert [j.activity for j in stored.judgement] in listed
+    if stored.too_rare:
+        assert any(
+            list(df.value.iloc[:, 0]) == [r.activity for r in stored.too_rare]
+            for df in at.dataframe
+            if "Executions" in df.value.columns
+        )
     assert metric(at, "Tickets changed").endswith("/ 400")
     assert at.get("vega_lite_chart"), "no before/after distribution chart"
 
@@ -268,9 +280,11 @@ def test_missing_and_empty_database_show_a_helpful_state(tmp_path: Path, db: Pat
             assert not at.exception and not at.error, page
             if not page.endswith("data.py"):
                 assert any("No data to show yet" in i.value for i in at.info), page
+        from mining.store import connect
         from servflow.pipeline import publish_snapshot, snapshot_path_for
 
         empty = tmp_path / "empty.duckdb"
+        connect(empty).close()  # a servflow database with its schema and no log
         publish_snapshot(empty, snapshot_path_for(empty))
         os.environ["SERVFLOW_DB"] = str(empty)
         at = run("views/overview.py")
@@ -377,3 +391,110 @@ def test_export_page_builds_the_audit_pack_of_the_run(db: Path) -> None:
     assert "telecom-run1/map-frequency.svg" in inside
     assert not any(n.endswith(".pdf") for n in inside)  # only the formats asked for
     assert at.get("download_button")
+
+
+def _alert_tables(at: AppTest, column: str) -> list[Any]:
+    return [df.value for df in at.dataframe if column in df.value.columns]
+
+
+def test_alerts_page_lists_the_due_tickets_and_an_empty_history(tmp_path: Path, db: Path) -> None:
+    import json
+
+    from mining import store
+    from servflow.alerts import find_due_alerts, read_alert_config
+
+    os.environ.pop("SERVFLOW_ALERTS", None)
+    at = run("views/alerts.py")
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    with store.connect(support_snapshot(db), read_only=True) as con:
+        report = find_due_alerts(con, "telecom")  # the CLI's default: as of the last event
+    due = report.tickets()
+    assert due and metric(at, "Tickets due") == f"{len(due):,}"
+    assert metric(at, "Due for an escalation") == f"{len(report.tickets('escalate')):,}"
+    shown = {str(x) for df in _alert_tables(at, "Waited") for x in df["Ticket"]}
+    assert shown == due
+    truth = json.loads((db.parent / "generated.truth.json").read_text(encoding="utf-8"))
+    stalled = {c for b in truth["breakpoints"] for c in b["case_ids"]}
+    assert stalled & shown
+    # the snapshot has no sent alerts: both empty states, no history table
+    infos = [i.value for i in at.info]
+    assert any("No alert has been sent" in i for i in infos), infos
+    assert any(i.startswith("Not enough history yet") for i in infos), infos
+    assert not _alert_tables(at, "Outcome")
+    for shown_text in _markdown_texts(at):
+        for hostile in HOSTILE:
+            assert hostile not in shown_text
+    # the alerts DAG's configuration file ($SERVFLOW_ALERTS) sets the rules; a broken one is named
+    configured = tmp_path / "alerts.json"
+    rule = {"activity": "结单", "remind_after_h": 1, "escalate_after_h": 2}
+    configured.write_text(json.dumps({"learn": False, "rules": [rule]}), encoding="utf-8")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    with store.connect(support_snapshot(db), read_only=True) as con:
+        late = find_due_alerts(con, "telecom", read_alert_config(configured))
+    assert 0 < len(late.alerts) != len(report.alerts)
+    try:
+        os.environ["SERVFLOW_ALERTS"] = str(configured)
+        at = run("views/alerts.py", sf_lang="zh")
+        assert [h.value for h in at.header] == ["提醒与升级"]
+        assert metric(at, "待提醒工单") == f"{len(late.tickets()):,}"
+        tables = _alert_tables(at, "已等待")
+        assert sum(len(df) for df in tables) == len(late.alerts)
+        assert "idle:结单" in set().union(*(set(df["规则"]) for df in tables))
+        os.environ["SERVFLOW_ALERTS"] = str(broken)
+        at = run("views/alerts.py")
+        assert not at.exception
+        assert any(str(broken) in x.value for x in at.text)
+        os.environ.pop("SERVFLOW_ALERTS")
+        os.environ["SERVFLOW_DB"] = str(tmp_path / "nothing.duckdb")
+        at = run("views/alerts.py")
+    finally:
+        os.environ.pop("SERVFLOW_ALERTS", None)
+        os.environ["SERVFLOW_DB"] = str(db)
+    assert not at.exception and not at.error
+    assert any("No data to show yet" in i.value for i in at.info)
+
+
+def test_alerts_page_shows_the_alerts_sent(tmp_path: Path, db: Path) -> None:
+    from alerts_support import SmtpServer
+
+    from mining import store
+    from servflow.alerts import (
+        alert_config_from_mapping,
+        find_due_alerts,
+        send_due_alerts,
+        smtp_sender,
+    )
+    from servflow.pipeline import publish_snapshot, snapshot_path_for
+
+    copy = tmp_path / "servflow.duckdb"
+    shutil.copy(db, copy)
+    config = alert_config_from_mapping(
+        {"default_recipient": "值班", "recipients": {"值班": {"email": ["ops@example.com"]}}}
+    )
+    smtp = SmtpServer().start()
+    try:
+        sender = smtp_sender("127.0.0.1", smtp.port, "servflow@example.com", timeout=5)
+        (done,) = send_due_alerts(
+            copy, ["telecom"], config, {"email": sender}, now=datetime(2100, 1, 1), run="test"
+        )
+    finally:
+        smtp.stop()
+    assert done.sent > 0 and smtp.mails
+    publish_snapshot(copy, snapshot_path_for(copy))
+    with store.connect(snapshot_path_for(copy), read_only=True) as con:
+        due = find_due_alerts(con, "telecom", config)
+    os.environ["SERVFLOW_DB"] = str(copy)
+    try:
+        at = run("views/alerts.py")
+    finally:
+        os.environ["SERVFLOW_DB"] = str(db)
+    assert not at.exception and not at.error
+    (history,) = _alert_tables(at, "Outcome")
+    assert len(history) == len(due.alerts) == done.sent
+    assert set(history["Outcome"]) == {"sent"} and set(history["Recipient"]) == {"值班"}
+    assert {str(x) for x in history["Ticket"]} == due.tickets()
+    assert not any("No alert has been sent" in i.value for i in at.info)
+    (effect,) = _alert_tables(at, "First reminder (UTC)")
+    assert set(effect["Rule"]) <= {a.rule for a in due.alerts if a.level == "remind"}

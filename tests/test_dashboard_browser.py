@@ -41,6 +41,7 @@ PAGES = {
     "findings": "findings",
     "conformance": "conformance",
     "candidates": "candidates",
+    "alerts": "alerts",
     "export": "export",
     "data": "data",
 }
@@ -209,6 +210,11 @@ def test_every_page_in_chromium(browser_page: Any, server: tuple[str, Path], sho
     assert f"{first.id}: {first.activity}" in pickers, pickers
     _no_errors(page)
     page.screenshot(path=str(shots / "candidates.png"), full_page=True)
+
+    _visit(page, url, "alerts", "Alerts")
+    page.get_by_role("heading", name="Due now").first.wait_for(timeout=60_000)
+    _no_errors(page)
+    page.screenshot(path=str(shots / "alerts.png"), full_page=True)
 
     _visit(page, url, "export", "Export")
     page.get_by_role("button", name="Build the audit pack").wait_for(timeout=60_000)

@@ -600,7 +600,12 @@ def test_candidates_csv_and_report_show_the_stored_candidates(db, pack, facts):
     rows = read_csv(pack.path / "csv" / "candidates.csv")
     expected = [("automation", c.id) for c in stored.automation]
     expected += [("restructuring", c.id) for c in stored.restructuring]
-    assert [(r["group"], r["id"]) for r in rows if r["group"] != "already_automated"] == expected
+    listed = ("already_automated", "judgement")
+    assert [(r["group"], r["id"]) for r in rows if r["group"] not in listed] == expected
+    judged = [r for r in rows if r["group"] == "judgement"]
+    assert [(json.loads(r["activities"]), r["rationale"]) for r in judged] == [
+        ([j.activity], j.reason) for j in stored.judgement
+    ]
     for row, candidate in zip(rows, [*stored.automation, *stored.restructuring], strict=False):
         assert float(row["score"]) == candidate.score
         assert json.loads(row["evidence"])  # the criteria or evidence behind it
@@ -608,6 +613,8 @@ def test_candidates_csv_and_report_show_the_stored_candidates(db, pack, facts):
     text = _pdf_text(pack.path / "report.pdf")
     assert stored.automation[0].activity in text
     assert " → ".join(stored.restructuring[0].activities) in text
+    if stored.judgement:
+        assert "Judgement work, not proposed" in text
 
 
 def test_formats_are_documented():

@@ -100,8 +100,11 @@ def hand_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
             IngestOptions(log_name="hand", start_timestamp="start", fail_on=None),
         )
         run = mine_log(con, "hand", MiningOptions(conformance=False, end_activities=("B", "C")))
-        # 16 cases: below the default minimum support of 30 executions
-        compute_and_store(con, run.run_id, CandidateOptions(min_executions=5))
+        # 16 cases: below the default minimum support of 30 executions; B (30-90 min of
+        # service, next step C or the end) would be judgement work: proposed here to check the
+        # replay of automating it
+        options = CandidateOptions(min_executions=5, judgement_signals=6)
+        compute_and_store(con, run.run_id, options)
     return db, run.run_id
 
 

@@ -81,6 +81,33 @@ if view is not None and report is not None:
                 hide_index=True,
                 width="stretch",
             )
+            if found.judgement:  # labels and reasons as data, never as Markdown
+                st.subheader(t("judgement_work"))
+                st.dataframe(
+                    pd.DataFrame(
+                        {
+                            t("col_activity"): [j.activity for j in found.judgement],
+                            t("col_executions"): [j.executions for j in found.judgement],
+                            t("col_cases"): [j.cases for j in found.judgement],
+                            t("col_reason"): [j.reason for j in found.judgement],
+                        }
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                )
+            if found.too_rare:
+                st.subheader(t("too_rare"))
+                st.dataframe(
+                    pd.DataFrame(
+                        {
+                            t("col_activity"): [r.activity for r in found.too_rare],
+                            t("col_executions"): [r.executions for r in found.too_rare],
+                            t("col_cases"): [r.cases for r in found.too_rare],
+                        }
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                )
             if found.already_automated:
                 st.subheader(t("already_automated"))
                 st.dataframe(

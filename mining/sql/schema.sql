@@ -213,3 +213,16 @@ CREATE TABLE IF NOT EXISTS sent_alerts (
     error        VARCHAR,            -- why a delivery failed
     run          VARCHAR NOT NULL    -- who attempted it (Airflow run id, or the caller's label)
 );
+
+-- Steps of a run's automation ranking whose evidence says judgement work (long, variable,
+-- unpredictable, exception-laden or spread over many teams): listed, never proposed as a system
+-- integration. `signals` names the criteria that decided it, `reason` states their values.
+CREATE TABLE IF NOT EXISTS judgement_work (
+    run_id     INTEGER NOT NULL,
+    rank       INTEGER NOT NULL,     -- most executions first
+    activity   VARCHAR NOT NULL,
+    executions BIGINT NOT NULL,
+    cases      BIGINT NOT NULL,
+    signals    VARCHAR[] NOT NULL,
+    reason     VARCHAR NOT NULL
+);

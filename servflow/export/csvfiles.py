@@ -158,6 +158,12 @@ def candidate_rows(candidates: Any) -> tuple[list[str], list[list[Any]]]:
             + [None] * 6
             + [done.reason, None, [], []]
         )
+    for judged in candidates.judgement:
+        rows.append(
+            ["judgement", None, None, None, None, [judged.activity], None, judged.cases]
+            + [None] * 4
+            + [judged.reason, None, list(judged.signals), []]
+        )
     return header, rows
 
 

@@ -138,6 +138,15 @@ def _candidates(candidates: Any) -> str:
             "No automation candidates.",
         )
     )
+    if candidates.judgement:
+        parts.append("<h3>Judgement work, not proposed</h3>")
+        parts.append(
+            _table(
+                ["activity", "executions", "why (criteria values)"],
+                [[j.activity, _count(j.executions), j.reason] for j in candidates.judgement],
+                "",
+            )
+        )
     parts.append("<h3>Restructuring</h3>")
     rows = []
     for r in candidates.restructuring[:TOP]:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mining import store
+
+if TYPE_CHECKING:
+    from optimization.model import CandidateSet
 
 __all__ = ["SAMPLE_LOGS", "run"]
 
@@ -47,8 +51,9 @@ def run(db_path: str | os.PathLike[str] | None = None) -> int:
                     f"(`servflow quality {name} --db {db}` for the report)"
                 )
             mined = mine_log(con, name, options)
-            compute_and_store(con, mined.run_id)
+            found = compute_and_store(con, mined.run_id)
             print_summary(build_report(con, name, mined.run_id), db_path=db)
+            _print_top_candidates(found, name, db)
             print()
     from servflow.pipeline import publish_snapshot, snapshot_path_for
 
@@ -59,3 +64,17 @@ def run(db_path: str | os.PathLike[str] | None = None) -> int:
     )
     print(f"Explore: servflow logs --db {db}; servflow report telecom --db {db} --json")
     return 0
+
+
+def _print_top_candidates(found: CandidateSet, name: str, db: Path) -> None:
+    """The first three automation and restructuring candidates, labels escaped."""
+    from servflow.textout import say
+
+    say("What to change first (optimization candidates):")
+    for a in found.automation[:3]:
+        say(f"  {a.id} {a.activity} [{a.kind}], score {a.score:.2f}")
+        if a.rule is not None:
+            say(f"      rule: {a.rule.describe()}")
+    for r in found.restructuring[:3]:
+        say(f"  {r.id} {r.kind}: {' / '.join(r.activities)}, {r.cases:,} tickets")
+    say(f"  All of them with their evidence: `servflow candidates {name} --db {db}`.")

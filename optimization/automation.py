@@ -11,7 +11,6 @@ replays each proposal for its effect on the lead time.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -101,6 +100,7 @@ SHORT_S = 600.0  # a step this quick (median) is called short in the rationale
 # on few executions are uncertain (one execution is trivially deterministic), so a rarer step
 # never outranks a more frequent one with the same criteria.
 VOLUME_PRIOR = 10
+DENSE_COUNTS = 1 << 22  # at most this many counters in a dense count, else sort the keys
 
 
 # --------------------------------------------------------------------------------------------
@@ -123,8 +123,14 @@ def _matches(name: str, words: Iterable[str]) -> bool:
 
 
 def _mode_share(values: np.ndarray) -> tuple[int, float]:
+    """The most frequent value (the smallest of equally frequent ones) and its share."""
     if not len(values):
         return -1, math.nan
+    low, high = int(values.min()), int(values.max())
+    if high - low <= DENSE_COUNTS:  # ids: a dense count instead of sorting
+        counts = np.bincount(values - low)
+        i = int(np.argmax(counts))
+        return i + low, float(counts[i] / len(values))
     keys, counts = np.unique(values, return_counts=True)
     i = int(np.argmax(counts))
     return int(keys[i]), float(counts[i] / counts.sum())
@@ -137,24 +143,52 @@ def _cv(values: np.ndarray) -> float | None:
     return float(values.std() / values.mean())
 
 
-def _rule_accuracy(log: CaseLog, mask: np.ndarray, successor: np.ndarray) -> tuple[float, str]:
-    """Best accuracy of 'if attribute = v then successor = mode' over the case attributes."""
-    if not len(successor):
-        return math.nan, ""
-    best, best_attr = _mode_share(successor)[1], ""
-    width = int(successor.max()) + 2  # successor -1 (case end) becomes 0
-    cases = log.case[mask]
+def _counts_by(groups: int, key: np.ndarray, width: int) -> np.ndarray:
+    """(groups, width) counts of `key` = group * width + value (a dense count)."""
+    return np.bincount(key, minlength=groups * width).reshape(groups, width)
+
+
+def _group_max(key: np.ndarray, groups: int, width: int) -> np.ndarray:
+    """Per group g: the count of its most frequent key among g * width .. g * width + width - 1
+    (0 for a group without keys)."""
+    if groups * width <= DENSE_COUNTS:
+        return _counts_by(groups, key, width).max(axis=1)
+    keys, counts = np.unique(key, return_counts=True)
+    group = keys // width
+    starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
+    out = np.zeros(groups, dtype=np.int64)
+    if len(keys):
+        out[group[starts]] = np.maximum.reduceat(counts, starts)
+    return out
+
+
+def _distinct_by(groups: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
+    """Per group id (0 .. count-1): how many distinct values >= 0 it has among the pairs."""
+    known = values >= 0
+    groups, values = groups[known], values[known]
+    width = int(values.max()) + 1 if len(values) else 1
+    if count * width <= 1 << 26:  # a group x value bitmap instead of sorting the pairs
+        seen = np.zeros(count * width, dtype=bool)
+        seen[groups * width + values] = True
+        return seen.reshape(count, width).sum(axis=1)
+    return np.bincount(np.unique(groups * width + values) // width, minlength=count)
+
+
+def _rule_accuracy(log: CaseLog, acts: int, act_next: np.ndarray, width: int) -> dict[str, Any]:
+    """Per case attribute, per activity: how many of its executions the best one-attribute
+    lookup rule 'if attribute = v then successor = mode' gets right (the sum over the
+    attribute's values of the most common successor's count). `act_next` is each event's
+    activity * `width` + successor + 1 (-1, the case end, becomes 0)."""
+    right: dict[str, Any] = {}
     for attribute, column in log.attributes.items():
-        codes = column[cases] + 1  # -1 (missing) becomes its own value 0
-        counts = np.bincount(codes * width + (successor + 1))
-        groups = counts.reshape(-1, width) if len(counts) % width == 0 else None
-        if groups is None:
-            counts = np.concatenate((counts, np.zeros(width - len(counts) % width, dtype=int)))
-            groups = counts.reshape(-1, width)
-        accuracy = float(groups.max(axis=1).sum() / len(successor))
-        if accuracy > best + 1e-9:
-            best, best_attr = accuracy, attribute
-    return best, best_attr
+        values = len(log.attribute_values[attribute]) + 1  # -1 (missing) becomes its own value
+        key = column[log.case]
+        key += 1
+        key *= acts * width
+        key += act_next
+        best = _group_max(key, values * acts, width)  # per (value, activity)
+        right[attribute] = best.reshape(values, acts).sum(axis=0)
+    return right
 
 
 def profile_activities(
@@ -163,19 +197,27 @@ def profile_activities(
     sections: dict[str, list[dict[str, Any]]],
     type_attr: str | None,
 ) -> list[_Profile]:
-    """Everything the criteria, the kinds and the rules need about each activity of `log`."""
-    months = log.months()
+    """Everything the criteria, the kinds and the rules need about each activity of `log`.
+
+    Counts and shares come from one dense count per statistic over all events (activity x
+    value); the statistics of a distribution (median, mean, spread) from each activity's
+    events, in log order, as selected by `CaseLog.by_activity`.
+    """
     n = len(log.act)
+    if not n:
+        return []
+    months = log.months()
+    order, bounds = log.by_activity
+    acts = len(bounds) - 1
     chase_ids = [k for k, v in log.activity_names.items() if _matches(v, CHASE_WORDS)]
     escalation_ids = [k for k, v in log.activity_names.items() if _matches(v, ESCALATION_WORDS)]
     exception_next = np.isin(log.next_act, chase_ids + escalation_ids)
-    # executions that repeat an activity already seen in the case
-    pair_key = log.case * (int(log.act.max()) + 1 if n else 1) + log.act
-    order = np.argsort(pair_key, kind="stable")  # by case, activity, then log order
-    sorted_key = pair_key[order]
+    # executions that repeat an activity already seen in the case: within an activity's
+    # events (ascending, so grouped by case) the case is the one of the execution before
+    case_sorted = log.case[order]
     repeat_sorted = np.zeros(n, dtype=bool)
-    if n > 1:
-        repeat_sorted[1:] = sorted_key[1:] == sorted_key[:-1]
+    np.equal(case_sorted[1:], case_sorted[:-1], out=repeat_sorted[1:])
+    repeat_sorted[bounds[1:-1]] = False  # an activity's first event repeats nothing
     repeated = np.zeros(n, dtype=bool)
     repeated[order] = repeat_sorted
     is_last = np.zeros(n, dtype=bool)
@@ -183,36 +225,70 @@ def profile_activities(
     stalled_after = is_last & log.stalled[log.case]
     exception = repeated | exception_next | stalled_after
     wait_after = np.full(n, np.nan)
-    if n > 1:
-        wait_after[:-1] = log.wait_before[1:]
+    wait_after[:-1] = log.wait_before[1:]
     wait_after[is_last] = np.nan
-    month = np.floor((log.ts - log.ts.min()) / (30.44 * DAY)).astype(np.int64) if n else log.act
-    month_total = np.bincount(month, minlength=int(month.max()) + 1 if n else 0)
+    month = log.ts - log.ts.min()
+    month /= 30.44 * DAY
+    month = np.floor(month, out=month).astype(np.int64)
+    month_total = np.bincount(month)
     system_words = tuple(w.lower() for w in options.system_resources)
     system_res = {k for k, v in log.resource_names.items() if _matches(v, system_words)}
     system_team = {k for k, v in log.team_names.items() if _matches(v, system_words)}
     by_system = np.isin(log.resource, list(system_res)) | np.isin(log.team, list(system_team))
-    first_act = set(int(a) for a in log.act[log.first])
+    starts_with = np.bincount(log.act[log.first], minlength=acts)
     handover_unit = log.team if (log.team >= 0).any() else log.resource
     change_of_unit = np.zeros(n, dtype=bool)
-    if n > 1:
-        change_of_unit[1:] = handover_unit[1:] != handover_unit[:-1]
+    np.not_equal(handover_unit[1:], handover_unit[:-1], out=change_of_unit[1:])
     change_of_unit[log.first] = False
     handovers_per_case = np.bincount(log.case, weights=change_of_unit, minlength=log.cases)
     few_handovers = float(np.quantile(handovers_per_case, 0.25)) if log.cases else 0.0
-    first_unit = handover_unit[log.first][log.case]
+    same_unit = handover_unit == handover_unit[log.first][log.case]
     bottleneck_sources = {
         b["source"] for b in sections["bottlenecks"] if (b.get("delay_share") or 0) >= 0.1
     }
 
-    # each activity's events, in log order: one stable sort instead of a mask per activity
-    small = bool(n) and int(log.act.max()) < 1 << 15  # then a radix sort over 16-bit keys
-    by_act = np.argsort(log.act.astype(np.int16) if small else log.act, kind="stable")
-    act_sorted = log.act[by_act]
+    def per_activity(flag: np.ndarray) -> list[int]:
+        """How many events of each activity have `flag`."""
+        return np.bincount(log.act[flag], minlength=acts).tolist()
+
+    exceptions, repeats, stalls = (per_activity(f) for f in (exception, repeated, stalled_after))
+    by_systems, instants = per_activity(by_system), per_activity(log.segment <= INSTANT_S)
+    same_units, openings = per_activity(same_unit), per_activity(log.prev_act == -1)
+    width = acts + 1  # successor or predecessor + 1 (-1, none, becomes 0)
+    act_next = log.act * width
+    act_next += log.next_act
+    act_next += 1
+    next_max = _group_max(act_next, acts, width)  # per activity: its most common successor's
+    rule_right = _rule_accuracy(log, acts, act_next, width)
+    act_prev = np.multiply(log.act, width, out=act_next)  # the buffer, no longer needed
+    act_prev += log.prev_act
+    act_prev += 1
+    prev_max = _group_max(act_prev, acts, width)
+    del act_next, act_prev
+    by_month = _counts_by(acts, log.act * len(month_total) + month, len(month_total))
+    resource_counts = _distinct_by(log.act, log.resource, acts)
+    teams = log.team >= 0
+    team_width = int(log.team.max()) + 1 if teams.any() else 1
+    team_counts = (
+        _counts_by(acts, log.act[teams] * team_width + log.team[teams], team_width)
+        if acts * team_width <= DENSE_COUNTS
+        else None
+    )
+    type_counts = None
+    if type_attr is not None:
+        labels = len(log.attribute_values[type_attr])
+        first_time = ~repeated  # each case once per activity
+        values = log.attributes[type_attr][log.case[first_time]]
+        known = values >= 0
+        type_counts = _counts_by(acts, log.act[first_time][known] * labels + values[known], labels)
+    handovers_sorted = handovers_per_case[case_sorted]
+
     profiles = []
     for act_id, name in log.activity_names.items():
-        lo, hi = np.searchsorted(act_sorted, [act_id, act_id + 1]).tolist()
-        mask = by_act[lo:hi]  # event indices, ascending: selects as the boolean mask did
+        if not 0 <= act_id < acts:
+            continue
+        lo, hi = int(bounds[act_id]), int(bounds[act_id + 1])
+        mask = order[lo:hi]  # event indices, ascending: selects as a boolean mask would
         count = hi - lo
         if not count:
             continue
@@ -221,38 +297,40 @@ def profile_activities(
         basis = service if has_service else log.wait_before[mask]
         finite = basis[np.isfinite(basis)]
         successor = log.next_act[mask]
-        _next_mode, next_share = _mode_share(successor)
-        _prev_mode, prev_share = _mode_share(log.prev_act[mask])
-        accuracy, rule_attr = _rule_accuracy(log, mask, successor)
-        shares = np.bincount(month[mask], minlength=len(month_total)) / np.maximum(month_total, 1)
+        next_share = float(next_max[act_id] / count)
+        prev_share = float(prev_max[act_id] / count)
+        accuracy, rule_attr = next_share, ""
+        for attribute, right in rule_right.items():
+            attribute_accuracy = float(right[act_id] / count)
+            if attribute_accuracy > accuracy + 1e-9:
+                accuracy, rule_attr = attribute_accuracy, attribute
+        shares = by_month[act_id] / np.maximum(month_total, 1)
         full = month_total >= 20
         stability_cv = (
             float(shares[full].std() / shares[full].mean())
             if full.sum() >= 2 and shares[full].mean() > 0
             else None
         )
-        res = log.resource[mask]
-        resources = np.unique(res[res >= 0])
-        team_ids, team_n = np.unique(log.team[mask][log.team[mask] >= 0], return_counts=True)
-        team_counts = Counter(dict(zip(team_ids.tolist(), team_n.tolist(), strict=True)))
-        case_mask = np.zeros(log.cases, dtype=bool)
-        case_mask[log.case[mask]] = True
+        if team_counts is not None:
+            per_team = team_counts[act_id]
+        else:
+            per_team = np.bincount(log.team[mask][log.team[mask] >= 0], minlength=team_width)
+        team_total = int(np.count_nonzero(per_team))
+        cases = count - repeats[act_id]
         type_share, main_type = math.nan, None
-        if type_attr is not None:
-            values = log.attributes[type_attr][case_mask]
-            values = values[values >= 0]
-            if len(values):
-                counts = np.bincount(values)
-                main_type = log.attribute_values[type_attr][int(np.argmax(counts))]
-                type_share = float(counts.max() / counts.sum())
+        if type_counts is not None and type_attr is not None and type_counts[act_id].any():
+            by_type = type_counts[act_id]
+            main_type = log.attribute_values[type_attr][int(np.argmax(by_type))]
+            type_share = float(by_type.max() / by_type.sum())
         waits_after = wait_after[mask]
         waits_after = waits_after[np.isfinite(waits_after)]
+        case_handovers = handovers_sorted[lo:hi][~repeat_sorted[lo:hi]]
         profiles.append(
             _Profile(
                 id=act_id,
                 name=name,
                 count=count,
-                cases=int(case_mask.sum()),
+                cases=cases,
                 per_month=count / months,
                 has_service=has_service,
                 median_s=float(np.median(finite)) if len(finite) else None,
@@ -272,23 +350,21 @@ def profile_activities(
                 prev_share=prev_share,
                 accuracy=accuracy,
                 rule_attr=rule_attr,
-                exception_rate=float(exception[mask].mean()),
-                repeat_rate=float(repeated[mask].mean()),
-                stalled_after=int(stalled_after[mask].sum()),
-                resources=len(resources),
-                teams=len(team_counts),
-                main_team=log.team_names.get(team_counts.most_common(1)[0][0])
-                if team_counts
-                else None,
+                exception_rate=exceptions[act_id] / count,
+                repeat_rate=repeats[act_id] / count,
+                stalled_after=stalls[act_id],
+                resources=int(resource_counts[act_id]),
+                teams=team_total,
+                main_team=log.team_names.get(int(np.argmax(per_team))) if team_total else None,
                 stability_cv=stability_cv,
-                system_share=float(by_system[mask].mean()),
-                instant_share=float((log.segment[mask] <= INSTANT_S).mean()),
-                is_first=act_id in first_act,
-                always_first=bool((log.prev_act[mask] == -1).all()),
+                system_share=by_systems[act_id] / count,
+                instant_share=instants[act_id] / count,
+                is_first=bool(starts_with[act_id]),
+                always_first=openings[act_id] == count,
                 type_share=type_share,
                 main_type=main_type,
-                same_unit_share=float((handover_unit[mask] == first_unit[mask]).mean()),
-                case_handovers=float(np.median(handovers_per_case[case_mask])),
+                same_unit_share=same_units[act_id] / count,
+                case_handovers=float(np.median(case_handovers)),
                 few_handovers=few_handovers,
                 bottleneck_source=name in bottleneck_sources,
                 waits_after=waits_after,

@@ -75,11 +75,14 @@ class CaseLog:
     wait_before: np.ndarray = field(init=False)  # (start or ts) - previous ts, NaN for the first
 
     def __post_init__(self) -> None:
+        # Each derived array is written once into its own buffer (in-place steps, no
+        # temporaries): at millions of events, fresh memory costs more than the arithmetic.
         n = len(self.act)
         cases = len(self.case_ids)
-        boundary = np.ones(n, dtype=bool)
+        boundary = np.empty(n, dtype=bool)
         if n:
-            boundary[1:] = self.case[1:] != self.case[:-1]
+            boundary[0] = True
+            np.not_equal(self.case[1:], self.case[:-1], out=boundary[1:])
         first = np.flatnonzero(boundary)
         last = np.append(first[1:] - 1, n - 1) if n else first
         if len(first) != cases:
@@ -87,24 +90,23 @@ class CaseLog:
                 f"Log {self.log_name!r} changed since mining run {self.run_id} "
                 f"({len(first)} cases with events, {cases} stored): mine it again."
             )
-        prev_act = np.full(n, -1, dtype=np.int64)
-        next_act = np.full(n, -1, dtype=np.int64)
-        segment = np.zeros(n)
-        if n > 1:
+        prev_act = np.empty(n, dtype=np.int64)
+        next_act = np.empty(n, dtype=np.int64)
+        segment = np.empty(n)
+        wait = np.where(np.isnan(self.start), self.ts, self.start)  # when the step began
+        if n:
             prev_act[1:] = self.act[:-1]
             next_act[:-1] = self.act[1:]
-            segment[1:] = self.ts[1:] - self.ts[:-1]
+            np.subtract(self.ts[1:], self.ts[:-1], out=segment[1:])
+            wait[1:] -= self.ts[:-1]
         prev_act[first] = -1
         next_act[last] = -1
         segment[first] = 0.0
-        segment = np.maximum(segment, 0.0)
-        service = np.maximum(self.ts - self.start, 0.0)
-        begin = np.where(np.isnan(self.start), self.ts, self.start)
-        wait = np.full(n, np.nan)
-        if n > 1:
-            wait[1:] = begin[1:] - self.ts[:-1]
+        np.maximum(segment, 0.0, out=segment)
+        service = np.subtract(self.ts, self.start)
+        np.maximum(service, 0.0, out=service)
         wait[first] = np.nan
-        wait = np.where(np.isnan(wait), np.nan, np.maximum(wait, 0.0))
+        np.maximum(wait, 0.0, out=wait)  # NaN stays NaN
         for name, value in (
             ("first", first),
             ("last", last),
@@ -154,18 +156,39 @@ class CaseLog:
         return np.nan_to_num(self.service)
 
     @cached_property
-    def wait_or_zero(self) -> np.ndarray:
-        """Waiting time before each event, 0 for a case's first event."""
-        return np.nan_to_num(self.wait_before)
-
-    @cached_property
-    def closed_not_last(self) -> np.ndarray:
-        """Per event: its case is closed (not stalled) and it is not the case's last event."""
-        return ~self.stalled[self.case] & (np.arange(len(self.act)) != self.last[self.case])
-
-    @cached_property
     def service_cumsum(self) -> np.ndarray:
         return np.cumsum(self.service_or_zero)
+
+    @cached_property
+    def by_activity(self) -> tuple[np.ndarray, np.ndarray]:
+        """Event indices grouped by activity id, ascending within each activity, and where each
+        activity id's group starts (`bounds[a]:bounds[a + 1]`): one stable sort, shared."""
+        n = len(self.act)
+        top = int(self.act.max()) + 1 if n else 0
+        small = top <= 1 << 15  # then a radix sort over 16-bit keys
+        order = np.argsort(self.act.astype(np.int16) if small else self.act, kind="stable")
+        bounds = np.zeros(top + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.act, minlength=top), out=bounds[1:])
+        return order, bounds
+
+    def events_of(self, activities: int | list[int]) -> np.ndarray:
+        """Indices of the events of these activity ids, ascending."""
+        order, bounds = self.by_activity
+        ids = [activities] if isinstance(activities, int) else list(dict.fromkeys(activities))
+        parts = [order[bounds[a] : bounds[a + 1]] for a in ids if 0 <= a < len(bounds) - 1]
+        if len(parts) == 1:
+            return parts[0]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+    @cached_property
+    def own_span(self) -> np.ndarray:
+        """Per case: last minus first event time (seconds)."""
+        return self.ts[self.last] - self.ts[self.first]
+
+    @cached_property
+    def last_act(self) -> np.ndarray:
+        """Per case: the activity of its last event."""
+        return self.act[self.last]
 
     def months(self) -> float:
         """The time the log spans, in months of 30.44 days (at least one day)."""
@@ -211,8 +234,6 @@ def load_cases(
 
     as_of = run["as_of"]
     ts = np.asarray(events["ts_s"], dtype=np.float64)
-    start = events["start_s"]
-    start_arr = np.ma.filled(np.ma.asarray(start, dtype=np.float64), np.nan)
     as_of_s = (
         (as_of - datetime(1970, 1, 1)).total_seconds()
         if as_of is not None
@@ -229,10 +250,10 @@ def load_cases(
         case=case,
         act=np.asarray(events["activity_id"], dtype=np.int64),
         ts=ts,
-        start=start_arr,
+        start=np.asarray(events["start_s"], dtype=np.float64),
         resource=np.asarray(events["resource_id"], dtype=np.int64),
         team=np.asarray(events["team_id"], dtype=np.int64),
-        case_ids=tuple(str(cid) for cid in cases["case_id"].tolist()),
+        case_ids=tuple(cases["case_id"].tolist()),
         stalled=np.asarray(cases["stalled"], dtype=bool),
         attributes=codes,
         attribute_values=attribute_values,
@@ -256,36 +277,35 @@ def _attributes(
     if not keys:
         return {}, {}
     if any('"' in k or "\\" in k for k in keys):  # names a JSON path cannot quote
-        data = run_query(con, "opt_case_attributes_any_keys", max_values=max_values).fetchnumpy()
+        data = run_query(
+            con, "opt_case_attributes_any_keys", attributes=keys, max_values=max_values
+        ).fetchnumpy()
     else:
         paths = [f'$."{k}"' for k in keys]
         data = run_query(
-            con, "opt_case_attributes", attributes=keys, paths=paths, max_values=max_values
+            con, "opt_case_attributes", paths=paths, max_values=max_values
         ).fetchnumpy()
     cases = len(lookup) and int((lookup >= 0).sum())
     codes: dict[str, np.ndarray] = {}
     values: dict[str, tuple[str, ...]] = {}
-    if not len(data["attribute"]):
-        return codes, values
-    attribute = np.asarray(data["attribute"], dtype=object)
+    k = np.asarray(data["k"], dtype=np.int64)
     case_no = np.asarray(data["case_no"], dtype=np.int64)
     code = np.asarray(data["code"], dtype=np.int64)
-    text = np.asarray(data["value"], dtype=object)
-    bounds = np.flatnonzero(attribute[1:] != attribute[:-1]) + 1
-    for lo, hi in zip(
-        np.concatenate(([0], bounds)).tolist(),
-        np.concatenate((bounds, [len(attribute)])).tolist(),
-        strict=True,
-    ):
+    heads = np.flatnonzero(case_no < 0)  # one row per coded value, with its text
+    texts = np.ma.getdata(data["value"])
+    rows = np.flatnonzero(case_no >= 0)
+    order = rows[np.argsort(k[rows], kind="stable")]  # case rows grouped by attribute
+    bounds = np.searchsorted(k[order], np.arange(len(keys) + 1))
+    for i in sorted(set(k[heads].tolist())):  # attribute name order, as `keys`
+        head = heads[k[heads] == i]
+        head = head[np.argsort(code[head])]
+        at_rows = order[bounds[i] : bounds[i + 1]]
         column = np.full(cases, -1, dtype=np.int64)
-        at = lookup[case_no[lo:hi]]
+        at = lookup[case_no[at_rows]]
         ok = at >= 0
-        column[at[ok]] = code[lo:hi][ok]
-        # codes are dense (0 .. k-1) and one text each: the text at each code's first row
-        _codes, at_first = np.unique(code[lo:hi], return_index=True)
-        names = [str(t) for t in text[lo:hi][at_first].tolist()]
-        codes[str(attribute[lo])] = column
-        values[str(attribute[lo])] = tuple(names)
+        column[at[ok]] = code[at_rows][ok]
+        codes[keys[i]] = column
+        values[keys[i]] = tuple(str(t) for t in texts[head].tolist())
     return codes, values
 
 
@@ -309,24 +329,35 @@ class Replay:
         return float(self.lead_after.mean() - self.lead_before.mean())
 
 
-def _is_in(values: np.ndarray, ids: list[int]) -> np.ndarray:
-    """`np.isin(values, ids)`; one comparison for the usual single id."""
-    return values == ids[0] if len(ids) == 1 else np.isin(values, ids)
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The indices of the half-open ranges [start, stop), in order (empty ranges skipped)."""
+    lengths = np.maximum(stops - starts, 0)
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return np.arange(total, dtype=np.int64) + offsets
 
 
-def _span_mask(log: CaseLog, activity: int) -> np.ndarray:
+def _case_ends(cases: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For indices grouped by case (`cases` their case numbers): masks of each case's first
+    and last entry."""
+    first = np.ones(len(cases), dtype=bool)
+    last = np.ones(len(cases), dtype=bool)
+    if len(cases) > 1:
+        np.not_equal(cases[1:], cases[:-1], out=first[1:])
+        last[:-1] = first[1:]
+    return first, last
+
+
+def _span_events(log: CaseLog, activity: int) -> np.ndarray:
     """Events after a case's first `activity` up to and including its last `activity`."""
-    hit = log.act == activity
-    n = len(log.act)
-    idx = np.arange(n)
-    first_hit = np.full(log.cases, n, dtype=np.int64)
-    last_hit = np.full(log.cases, -1, dtype=np.int64)
-    np.minimum.at(first_hit, log.case[hit], idx[hit])
-    np.maximum.at(last_hit, log.case[hit], idx[hit])
-    return (idx > first_hit[log.case]) & (idx <= last_hit[log.case])
+    hits = log.events_of(activity)
+    first, last = _case_ends(log.case[hits])
+    return _ranges(hits[first] + 1, hits[last] + 1)
 
 
-def _pingpong_mask(log: CaseLog, x: int, y: int) -> np.ndarray:
+def _pingpong_events(log: CaseLog, x: int, y: int) -> np.ndarray:
     """Events to drop so that each X-Y-X(-Y-X ...) bouncing run keeps only its first event.
 
     A run is a stretch of consecutive events of one case alternating between X and Y (at least
@@ -334,38 +365,44 @@ def _pingpong_mask(log: CaseLog, x: int, y: int) -> np.ndarray:
     with, go (X-Y-X-Y-Z keeps X, Y, Z: the last Y was the hand-over onwards).
     """
     n = len(log.act)
-    out = np.zeros(n, dtype=bool)
     if n < 3:
-        return out
-    a, b, c = log.act[:-2], log.act[1:-1], log.act[2:]
+        return np.zeros(0, dtype=np.int64)
+    # a run's events are X or Y: its triples start at an event of X or Y
+    at = log.events_of([x, y])
+    at = at[at < n - 2]
+    a, b, c = log.act[at], log.act[at + 1], log.act[at + 2]
     pair = ((a == x) & (b == y)) | ((a == y) & (b == x))
-    third = (log.case[:-2] == log.case[2:]) & (a == c) & pair
-    member = np.zeros(n, dtype=bool)
-    for shift in range(3):
-        member[shift : n - 2 + shift] |= third
-    idx = np.flatnonzero(member)
+    third = at[(log.case[at] == log.case[at + 2]) & (a == c) & pair]
+    idx = np.unique(np.concatenate((third, third + 1, third + 2)))
     if not len(idx):
-        return out
+        return idx
     # contiguous member stretches within one case are runs
     breaks = (np.diff(idx) != 1) | (log.case[idx[1:]] != log.case[idx[:-1]])
     starts = np.concatenate(([0], np.flatnonzero(breaks) + 1))
-    ends = np.concatenate((starts[1:], [len(idx)]))
-    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-        events = idx[s:e]
-        first_act = log.act[events[0]]
-        same = events[log.act[events] == first_act]
-        last = int(same[-1])
-        out[events[0] + 1 : last + 1] = True
-    return out
+    run = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(idx))))
+    opening = idx[starts]
+    same = log.act[idx] == log.act[opening][run]
+    last = np.maximum.reduceat(np.where(same, idx, -1), starts)
+    return _ranges(opening + 1, last + 1)
+
+
+def _without(at: np.ndarray, removed: np.ndarray | None) -> np.ndarray:
+    return at if removed is None else at[~removed[at]]
 
 
 def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Replay:
-    """Apply `changes` to every case; donors for resumed tickets are drawn with `seed`."""
+    """Apply `changes` to every case; donors for resumed tickets are drawn with `seed`.
+
+    A change touches the events of a few activities: the updates are made at those events only
+    (`CaseLog.events_of`), and each case's saving adds up its touched events in log order, as
+    a sum over all its events would (the others add nothing).
+    """
     rng = np.random.default_rng(seed)
     n = len(log.act)
-    saving = np.zeros(n)  # seconds by which each event's completion moves earlier
-    removed = np.zeros(n, dtype=bool)
-    work_removed = np.zeros(n)
+    # per touched event: the seconds by which its completion moves earlier, and the work it
+    # no longer takes; one (events, saving, work) entry per update, events ascending
+    updates: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+    removed: np.ndarray | None = None  # events dropped by an earlier change (None: none yet)
     lead_before = log.lead_times()
     work_before = log.work()
     stalled_after = log.stalled.copy()
@@ -373,14 +410,15 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
     extra_work = np.zeros(log.cases)
     resumed_from = np.full(log.cases, -1, dtype=np.int64)
     changed = np.zeros(log.cases, dtype=bool)
-    service = log.service_or_zero
 
-    def drop(hit: np.ndarray) -> None:
-        """Remove the `hit` events: their time and work go (sparse updates, as np.where)."""
-        at = np.flatnonzero(hit)
+    def drop(at: np.ndarray) -> None:
+        """Remove the events `at` (ascending): their time and work go."""
+        nonlocal removed
+        at = _without(at, removed)
+        if removed is None:
+            removed = np.zeros(n, dtype=bool)
         removed[at] = True
-        saving[at] += log.segment[at]
-        work_removed[at] += service[at]
+        updates.append((at, log.segment[at], np.nan_to_num(log.service[at])))
         changed[log.case[at]] = True
 
     for change in changes:
@@ -389,40 +427,43 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
         reached = None if change.share >= 1.0 else (rng.random(log.cases) < change.share)
         if change.kind == "collapse_loop":
             for a in ids:
-                drop(_span_mask(log, a) & ~removed)
+                drop(_span_events(log, a))
         elif change.kind == "drop_repeats":
-            drop(_is_in(log.act, ids) & (log.prev_act == log.act) & ~removed)
+            at = log.events_of(ids)
+            drop(at[log.prev_act[at] == log.act[at]])
         elif change.kind == "collapse_pingpong":
-            drop(_pingpong_mask(log, ids[0], ids[-1]) & ~removed)
+            drop(_pingpong_events(log, ids[0], ids[-1]))
         elif change.kind == "drop_events":
-            hit = _is_in(log.act, ids) & ~removed
-            hit[log.first] = False  # a case's opening event sets its start: kept
-            drop(hit)
+            at = log.events_of(ids)
+            drop(at[log.first[log.case[at]] != at])  # a case's opening event sets its start
         elif change.kind == "automate":
-            at = np.flatnonzero(_is_in(log.act, ids) & ~removed)
+            at = _without(log.events_of(ids), removed)
             if reached is not None:
                 at = at[reached[log.case[at]]]
             most = np.inf if change.threshold_s is None else float(change.threshold_s)
-            saving[at] += np.minimum(log.segment[at], most)
-            work_removed[at] += service[at]
+            updates.append((at, np.minimum(log.segment[at], most), np.nan_to_num(log.service[at])))
             changed[log.case[at]] = True
         elif change.kind == "cap_wait":
             cap = float(change.threshold_s or 0.0)
-            hit = _is_in(log.prev_act, ids) & ~removed
+            before = log.events_of(ids)
+            at = _without(before[log.next_act[before] != -1] + 1, removed)  # right after them
             if change.target is not None:
-                hit &= log.act == log.activity_id(change.target)
-            wait = log.wait_or_zero
-            at = np.flatnonzero(hit & (wait > cap))
-            saving[at] += wait[at] - cap
+                at = at[log.act[at] == log.activity_id(change.target)]
+            wait = np.nan_to_num(log.wait_before[at])
+            over = wait > cap
+            at = at[over]
+            updates.append((at, wait[over] - cap, None))
             changed[log.case[at]] = True
         elif change.kind == "parallel":
             a, b = ids[0], log.activity_id(change.target or change.activities[-1])
-            pair = ((log.prev_act == a) & (log.act == b)) | ((log.prev_act == b) & (log.act == a))
-            pair &= ~removed
-            prev = np.flatnonzero(pair) - 1
-            second = np.flatnonzero(pair)
-            gain = np.minimum(log.segment[prev], log.segment[second])
-            saving[second] += gain
+            events_a, events_b = log.events_of(a), log.events_of(b)
+            second = np.unique(
+                np.concatenate(
+                    (events_b[log.prev_act[events_b] == a], events_a[log.prev_act[events_a] == b])
+                )
+            )
+            second = _without(second, removed)
+            updates.append((second, np.minimum(log.segment[second - 1], log.segment[second]), None))
             changed[log.case[second]] = True
         if change.kind in ("resume_stalled", "cap_wait"):
             if change.kind == "cap_wait" and change.target is not None:
@@ -436,17 +477,20 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
             extra_work[resumed] = work_add
             changed |= resumed
 
-    per_case_saving = np.bincount(log.case, weights=saving, minlength=log.cases)
-    per_case_work = np.bincount(log.case, weights=work_removed, minlength=log.cases)
+    at, saving, work_removed = _per_event(updates)
+    per_case_saving = np.bincount(log.case[at], weights=saving, minlength=log.cases)
+    per_case_work = np.bincount(log.case[at], weights=work_removed, minlength=log.cases)
     lead_after = lead_before.copy()
-    open_now = log.stalled & stalled_after  # still open: their age does not change
-    closed = ~log.stalled
+    # closed cases end earlier by their saving (the others' saving is 0: nothing changes);
+    # still-open cases keep their age
+    touched = log.case[at]  # ascending, as the events
+    first, _last = _case_ends(touched)
+    closed = touched[first]
+    closed = closed[~log.stalled[closed]]
     lead_after[closed] = np.maximum(lead_before[closed] - per_case_saving[closed], 0.0)
-    resumed = log.stalled & ~stalled_after
-    own = log.ts[log.last] - log.ts[log.first]
-    own_after = np.maximum(own - per_case_saving, 0.0)
-    lead_after[resumed] = own_after[resumed] + extra_lead[resumed]
-    lead_after[open_now] = lead_before[open_now]
+    resumed = np.flatnonzero(log.stalled & ~stalled_after)
+    own_after = np.maximum(log.own_span[resumed] - per_case_saving[resumed], 0.0)
+    lead_after[resumed] = own_after + extra_lead[resumed]
     work_after = np.maximum(work_before - per_case_work, 0.0) + extra_work
     return Replay(
         lead_before=lead_before,
@@ -458,6 +502,28 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
         changed=changed,
         resumed_from=resumed_from,
     )
+
+
+def _per_event(
+    updates: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The touched events (ascending) with their saving and removed work: each event's updates
+    added in the order they were made."""
+    if not updates:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    if len(updates) == 1:
+        at, saving, work = updates[0]
+        return at, saving, np.zeros(len(at)) if work is None else work
+    every = np.concatenate([u[0] for u in updates])
+    at, slot = np.unique(every, return_inverse=True)
+    saving, work = np.zeros(len(at)), np.zeros(len(at))
+    np.add.at(saving, slot, np.concatenate([u[1] for u in updates]))
+    np.add.at(
+        work,
+        slot,
+        np.concatenate([np.zeros(len(u[0])) if u[2] is None else u[2] for u in updates]),
+    )
+    return at, saving, work
 
 
 def _resume(
@@ -473,23 +539,25 @@ def _resume(
     occurrence), drawn at random; the resumed case's next step starts at the escalation (or
     at the donor's own wait, if longer) and the rest of the donor's path follows with its times.
     """
-    last_act = log.act[log.last]
+    last_act = log.last_act
     resumed = still_stalled & np.isin(last_act, activities)
     if not resumed.any():
         empty = np.zeros(0)
         return resumed, np.zeros(0, dtype=np.int64), empty, empty
-    n = len(log.act)
-    idx = np.arange(n)
-    donor_event = log.closed_not_last
     lead_add = np.zeros(int(resumed.sum()))
     work_add = np.zeros(int(resumed.sum()))
     donors_used = np.full(int(resumed.sum()), -1, dtype=np.int64)
     targets = np.flatnonzero(resumed)
     cum_service = log.service_cumsum
     for a in set(int(x) for x in last_act[resumed]):
-        hit = (log.act == a) & donor_event
+        # its events in closed cases, not a case's last event: the donors' occurrences
+        hit = log.events_of(a)
+        of = log.case[hit]
+        keep = ~log.stalled[of] & (hit != log.last[of])
+        hit, of = hit[keep], of[keep]
         last_hit = np.full(log.cases, -1, dtype=np.int64)
-        np.maximum.at(last_hit, log.case[hit], idx[hit])
+        _first, is_last = _case_ends(of)
+        last_hit[of[is_last]] = hit[is_last]
         donor_cases = np.flatnonzero(last_hit >= 0)
         mine = np.flatnonzero(last_act[targets] == a)
         if not len(donor_cases):

@@ -141,7 +141,7 @@ def find_restructuring(
     chase = [k for k, v in log.activity_names.items() if _matches(v, CHASE_WORDS)]
     for act in chase:
         hit = np.zeros(log.cases, dtype=bool)
-        hit[log.case[log.act == act]] = True
+        hit[log.case[log.events_of(act)]] = True
         if hit.sum() < min_cases:
             continue
         name = log.activity_names[act]
@@ -195,14 +195,14 @@ def find_restructuring(
         if (bn.get("delay_share") or 0) < 0.1 or bn["cases"] < min_cases:
             continue
         src, dst = log.activity_id(bn["source"]), log.activity_id(bn["target"])
-        edge = (log.prev_act == src) & (log.act == dst)
+        edge = log.events_of(dst)
+        edge = edge[log.prev_act[edge] == src]
         waits = np.nan_to_num(log.wait_before[edge])
         if len(waits) < 5:
             continue
         cap = _round_time(float(np.quantile(waits, 0.9)))
-        over = edge & (np.nan_to_num(log.wait_before) > cap)
         hit = np.zeros(log.cases, dtype=bool)
-        hit[log.case[over]] = True
+        hit[log.case[edge[waits > cap]]] = True
         if not hit.any():
             continue
         drafts.append(
@@ -298,24 +298,28 @@ def _distinct_per_case(log: CaseLog, unit: np.ndarray) -> np.ndarray:
 
 def _cases_with_self_loop(log: CaseLog, act: int) -> np.ndarray:
     hit = np.zeros(log.cases, dtype=bool)
-    hit[log.case[(log.act == act) & (log.prev_act == act)]] = True
+    at = log.events_of(act)
+    hit[log.case[at[log.prev_act[at] == act]]] = True
     return hit
 
 
 def _cases_with_repeat(log: CaseLog, act: int) -> np.ndarray:
-    counts = np.bincount(log.case[log.act == act], minlength=log.cases)
+    counts = np.bincount(log.case[log.events_of(act)], minlength=log.cases)
     return counts >= 2
 
 
 def _cases_with_pingpong(log: CaseLog, a: int, b: int) -> np.ndarray:
     """Cases with a -> b -> a or b -> a -> b in three consecutive events."""
     hit = np.zeros(log.cases, dtype=bool)
-    if len(log.act) < 3:
+    n = len(log.act)
+    if n < 3:
         return hit
-    x, y, z = log.act[:-2], log.act[1:-1], log.act[2:]
-    same = (log.case[:-2] == log.case[2:]) & (x == z) & (x != y)
+    at = log.events_of([a, b])  # such a triple starts at an event of a or b
+    at = at[at < n - 2]
+    x, y, z = log.act[at], log.act[at + 1], log.act[at + 2]
+    same = (log.case[at] == log.case[at + 2]) & (x == z) & (x != y)
     pattern = same & (((x == a) & (y == b)) | ((x == b) & (y == a)))
-    hit[log.case[:-2][pattern]] = True
+    hit[log.case[at[pattern]]] = True
     return hit
 
 
@@ -341,8 +345,11 @@ def _parallel_drafts(log: CaseLog, min_cases: int) -> list[dict[str, Any]]:
         if (b, a) in seen or min(ab, ba) < min_cases or min(ab, ba) < 0.1 * (ab + ba):
             continue
         seen.add((a, b))
-        edge = ((log.prev_act == a) & (log.act == b)) | ((log.prev_act == b) & (log.act == a))
-        waits = np.nan_to_num(log.wait_before[edge])
+        events_a, events_b = log.events_of(a), log.events_of(b)
+        edge = np.concatenate(
+            (events_b[log.prev_act[events_b] == a], events_a[log.prev_act[events_a] == b])
+        )
+        waits = np.nan_to_num(log.wait_before[edge])  # the median does not depend on order
         if np.median(waits) <= 0:
             continue
         hit = np.zeros(log.cases, dtype=bool)
@@ -372,23 +379,26 @@ def _knockout_drafts(
     """Steps that often end a case early (a rejection) but come late in the flow."""
     if not log.cases:
         return []
-    end_act = log.act[log.last]
+    end_act = log.last_act
     main_end, _share = _mode_share(end_act)
-    positions = np.arange(len(log.act)) - log.first[log.case]
-    length = (log.last - log.first + 1)[log.case]
-    relative = np.where(length > 1, positions / np.maximum(length - 1, 1), 0.0)
+    ended_by = np.bincount(end_act[~log.stalled], minlength=len(log.by_activity[1]) - 1)
     out = []
     for act, name in log.activity_names.items():
         if act == main_end:
             continue
-        mask = log.act == act
-        executions = int(mask.sum())
-        ends_here = (end_act == act) & ~log.stalled
-        ended = int(ends_here.sum())
+        events = log.events_of(act)
+        executions = len(events)
+        ended = int(ended_by[act]) if act < len(ended_by) else 0
         if ended < min_cases or executions < 2 * min_cases:
             continue
+        ends_here = (end_act == act) & ~log.stalled
         end_share = ended / executions
-        position = float(relative[mask].mean())
+        # each execution's position in its case: 0 = first, 1 = last
+        of = log.case[events]
+        first = log.first[of]
+        length = log.last[of] - first + 1
+        relative = np.where(length > 1, (events - first) / np.maximum(length - 1, 1), 0.0)
+        position = float(relative.mean())
         if not (0.1 <= end_share <= 0.9) or position < 0.5:
             continue
         lead = log.lead_times()[ends_here]

@@ -77,21 +77,19 @@ def write_section(
     )
     if not rows:
         return
-    import pyarrow as pa
-
+    # One INSERT of parallel lists, unnested side by side: the values go straight from Python
+    # into DuckDB (no Arrow table, which would import pandas on the way).
     data: dict[str, list[Any]] = {
         "run_id": [run_id] * len(rows),
         "rank": list(range(1, len(rows) + 1)),
     }
+    kinds = {"run_id": "INTEGER", "rank": "INTEGER", **columns}
     for name in columns:
         values = [getattr(row, name) for row in rows]
         data[name] = [list(v) if isinstance(v, tuple) else v for v in values]
-    con.register("sf_result_rows", pa.table(data))
-    try:
-        names = ", ".join(f'"{n}"' for n in data)
-        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM sf_result_rows")
-    finally:
-        con.unregister("sf_result_rows")
+    names = ", ".join(f'"{n}"' for n in data)
+    unnested = ", ".join(f"unnest(${i}::{kinds[n]}[])" for i, n in enumerate(data, 1))
+    con.execute(f"INSERT INTO {table} ({names}) SELECT {unnested}", list(data.values()))
 
 
 def read_section(con: duckdb.DuckDBPyConnection, run_id: int, section: str) -> list[dict[str, Any]]:

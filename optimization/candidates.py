@@ -156,90 +156,91 @@ def store_candidates(
             options=json.dumps(_options_json(options), ensure_ascii=False),
             duration_s=duration_s,
         )
-        for rank, a in enumerate(found.automation, 1):
-            run_query(
-                con,
-                "opt_insert_automation",
-                run_id=run_id,
-                rank=rank,
-                id=a.id,
-                activity=a.activity,
-                score=a.score,
-                kind=a.kind,
-                executions_per_month=a.executions_per_month,
-                median_duration_s=a.median_duration_s,
-                hours_saved_per_month=(
-                    math.nan if a.hours_saved_per_month is None else a.hours_saved_per_month
-                ),
-                lead_time_change_s=a.lead_time_change_s,
-                criteria=_json([c.as_dict() for c in a.criteria]),
-                rationale=a.rationale,
-                rule=_json(a.rule.as_dict()) if a.rule is not None else None,
-                change=_json(a.change.as_dict()) if a.change is not None else None,
-            )
-        for rank, r in enumerate(found.restructuring, 1):
-            run_query(
-                con,
-                "opt_insert_restructuring",
-                run_id=run_id,
-                rank=rank,
-                id=r.id,
-                kind=r.kind,
-                activities=list(r.activities),
-                cases=r.cases,
-                score=r.score,
-                lead_time_change_s=r.lead_time_change_s,
-                evidence=_json([e.as_dict() for e in r.evidence]),
-                rationale=r.rationale,
-                case_ids=list(r.case_ids),
-                change=_json(r.change.as_dict()) if r.change is not None else None,
-            )
-        for rank, x in enumerate(found.already_automated, 1):
-            run_query(
-                con,
-                "opt_insert_already_automated",
-                run_id=run_id,
-                rank=rank,
-                activity=x.activity,
-                reason=x.reason,
-            )
-        for a in found.automation:
-            if a.executions is not None:
-                run_query(
-                    con,
-                    "opt_insert_support",
-                    run_id=run_id,
-                    activity=a.activity,
-                    executions=a.executions,
-                    cases=a.cases or 0,
-                    confidence=a.confidence,
-                    too_rare=False,
-                    rank=0,
-                )
-        for rank, j in enumerate(found.judgement, 1):
-            run_query(
-                con,
-                "opt_insert_judgement",
-                run_id=run_id,
-                rank=rank,
-                activity=j.activity,
-                executions=j.executions,
-                cases=j.cases,
-                signals=list(j.signals),
-                reason=j.reason,
-            )
-        for rank, t in enumerate(found.too_rare, 1):
-            run_query(
-                con,
-                "opt_insert_support",
-                run_id=run_id,
-                activity=t.activity,
-                executions=t.executions,
-                cases=t.cases,
-                confidence=None,
-                too_rare=True,
-                rank=rank,
-            )
+        automation = found.automation
+        _insert_rows(
+            con,
+            "opt_insert_automation",
+            run_id,
+            rank=list(range(1, len(automation) + 1)),
+            id=[a.id for a in automation],
+            activity=[a.activity for a in automation],
+            score=[a.score for a in automation],
+            kind=[a.kind for a in automation],
+            executions_per_month=[a.executions_per_month for a in automation],
+            median_duration_s=[a.median_duration_s for a in automation],
+            hours_saved_per_month=[
+                math.nan if a.hours_saved_per_month is None else a.hours_saved_per_month
+                for a in automation
+            ],
+            lead_time_change_s=[a.lead_time_change_s for a in automation],
+            criteria=[_json([c.as_dict() for c in a.criteria]) for a in automation],
+            rationale=[a.rationale for a in automation],
+            rule=[_json(a.rule.as_dict()) if a.rule is not None else None for a in automation],
+            change=[
+                _json(a.change.as_dict()) if a.change is not None else None for a in automation
+            ],
+        )
+        restructuring = found.restructuring
+        _insert_rows(
+            con,
+            "opt_insert_restructuring",
+            run_id,
+            rank=list(range(1, len(restructuring) + 1)),
+            id=[r.id for r in restructuring],
+            kind=[r.kind for r in restructuring],
+            activities=[list(r.activities) for r in restructuring],
+            cases=[r.cases for r in restructuring],
+            score=[r.score for r in restructuring],
+            lead_time_change_s=[r.lead_time_change_s for r in restructuring],
+            evidence=[_json([e.as_dict() for e in r.evidence]) for r in restructuring],
+            rationale=[r.rationale for r in restructuring],
+            case_ids=[list(r.case_ids) for r in restructuring],
+            change=[
+                _json(r.change.as_dict()) if r.change is not None else None for r in restructuring
+            ],
+        )
+        automated = found.already_automated
+        _insert_rows(
+            con,
+            "opt_insert_already_automated",
+            run_id,
+            rank=list(range(1, len(automated) + 1)),
+            activity=[x.activity for x in automated],
+            reason=[x.reason for x in automated],
+        )
+        # the proposed activities' support (rank 0), then the too-rare ones in their order
+        supported = [a for a in automation if a.executions is not None]
+        _insert_rows(
+            con,
+            "opt_insert_support",
+            run_id,
+            activity=[a.activity for a in supported] + [t.activity for t in found.too_rare],
+            executions=[a.executions for a in supported] + [t.executions for t in found.too_rare],
+            cases=[a.cases or 0 for a in supported] + [t.cases for t in found.too_rare],
+            confidence=[a.confidence for a in supported] + [None for _t in found.too_rare],
+            too_rare=[False for _a in supported] + [True for _t in found.too_rare],
+            rank=[0 for _a in supported] + list(range(1, len(found.too_rare) + 1)),
+        )
+        judgement = found.judgement
+        _insert_rows(
+            con,
+            "opt_insert_judgement",
+            run_id,
+            rank=list(range(1, len(judgement) + 1)),
+            activity=[j.activity for j in judgement],
+            executions=[j.executions for j in judgement],
+            cases=[j.cases for j in judgement],
+            signals=[list(j.signals) for j in judgement],
+            reason=[j.reason for j in judgement],
+        )
+
+
+def _insert_rows(
+    con: duckdb.DuckDBPyConnection, name: str, run_id: int, **columns: list[Any]
+) -> None:
+    """One INSERT of `optimization/sql/<name>.sql` for all rows (a list per column)."""
+    if next(iter(columns.values())):
+        run_query(con, name, run_id=run_id, **columns)
 
 
 def candidates_for_run(con: duckdb.DuckDBPyConnection, run_id: int) -> CandidateSet | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -39,9 +39,14 @@ __all__ = [
 
 def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> Any:
     """Run `optimization/sql/<name>.sql` (one statement) with named `$parameters`."""
-    text = resources.files("optimization").joinpath("sql", f"{name}.sql").read_text("utf-8")
+    text = _sql(name)
     used = {k: v for k, v in params.items() if f"${k}" in text}
     return con.execute(text, used or None)
+
+
+@cache
+def _sql(name: str) -> str:
+    return resources.files("optimization").joinpath("sql", f"{name}.sql").read_text("utf-8")
 
 
 @dataclass(frozen=True, eq=False)

@@ -44,6 +44,9 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> Any:
     return con.execute(text, used or None)
 
 
+SAMPLE_CASES = 2000  # cases read first to rule out attributes with many values
+
+
 @cache
 def _sql(name: str) -> str:
     return resources.files("optimization").joinpath("sql", f"{name}.sql").read_text("utf-8")
@@ -256,8 +259,8 @@ def load_cases(
         act=np.asarray(events["activity_id"], dtype=np.int64),
         ts=ts,
         start=np.asarray(events["start_s"], dtype=np.float64),
-        resource=np.asarray(events["resource_id"], dtype=np.int64),
-        team=np.asarray(events["team_id"], dtype=np.int64),
+        resource=np.asarray(events["resource_id"]),  # int32 ids: compared, counted, looked up
+        team=np.asarray(events["team_id"]),
         case_ids=tuple(cases["case_id"].tolist()),
         stalled=np.asarray(cases["stalled"], dtype=bool),
         attributes=codes,
@@ -287,6 +290,13 @@ def _attributes(
         ).fetchnumpy()
     else:
         paths = [f'$."{k}"' for k in keys]
+        sample = run_query(con, "opt_case_attribute_sample", paths=paths, cases=SAMPLE_CASES)
+        many = {int(k) for k, n_values in sample.fetchall() if n_values > max_values}
+        if many:  # ids, names, free text: no need to read them for every case
+            keys = [k for i, k in enumerate(keys) if i not in many]
+            paths = [p for i, p in enumerate(paths) if i not in many]
+        if not keys:
+            return {}, {}
         data = run_query(
             con, "opt_case_attributes", paths=paths, max_values=max_values
         ).fetchnumpy()

@@ -1,11 +1,11 @@
 -- Every event of the run's cases in case order, as numbers for the per-activity statistics and
 -- the what-if replay: case number, activity, completion and start time (epoch seconds; NaN
 -- without a start), resource and team ids (-1: none). Reads sf_events (the run's filter).
-SELECT case_no::BIGINT AS case_no,
-       activity_id::BIGINT AS activity_id,
+SELECT case_no,
+       activity_id,
        epoch_us(ts) / 1e6 AS ts_s,
        coalesce(epoch_us(start_ts) / 1e6, 'NaN'::DOUBLE) AS start_s,
-       coalesce(resource_id, -1)::BIGINT AS resource_id,
-       coalesce(team_id, -1)::BIGINT AS team_id
+       coalesce(resource_id, -1) AS resource_id,
+       coalesce(team_id, -1) AS team_id
 FROM sf_events
 ORDER BY case_no, seq

@@ -477,13 +477,17 @@ def _servflow_candidates(ds: Dataset, work: Path) -> Runner:
 
     def run() -> Facts:
         from optimization.candidates import find_candidates
+        from optimization.replay import load_cases
         from optimization.whatif import estimate_whatif
 
         started = time.perf_counter()
-        found = find_candidates(con, run_id)
+        cases = load_cases(con, run_id)  # read once, for the ranking and the what-if
+        found = find_candidates(con, run_id, cases=cases)
         ranked = time.perf_counter()
         top = next((c for c in found.restructuring if c.change is not None), None)
-        whatif = estimate_whatif(con, run_id, top.id, candidates=found) if top else None
+        whatif = (
+            estimate_whatif(con, run_id, top.id, candidates=found, cases=cases) if top else None
+        )
         runner.phases = [
             ("candidates", round(ranked - started, 4)),
             ("what-if", round(time.perf_counter() - ranked, 4)),

@@ -75,9 +75,16 @@ CHANNEL_NAMES = ("channel", "渠道", "来源", "source", "origin")
 
 
 def find_candidates(
-    con: duckdb.DuckDBPyConnection, run_id: int, options: CandidateOptions | None = None
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    options: CandidateOptions | None = None,
+    *,
+    cases: CaseLog | None = None,
 ) -> CandidateSet:
     """Rank the automation and restructuring candidates of mining run `run_id`.
+
+    `cases`: the run's events as `optimization.replay.load_cases(con, run_id)` reads them (with
+    the case attributes), when the caller holds them already (e.g. to replay what-ifs next).
 
     >>> import tempfile, pathlib
     >>> from mining import store
@@ -97,7 +104,9 @@ def find_candidates(
     """
     options = options or CandidateOptions()
     run = run_row(con, run_id)
-    log = load_cases(con, run_id)
+    if cases is not None and cases.run_id != run_id:
+        raise InputError(f"The cases given belong to run {cases.run_id}, not {run_id}.")
+    log = cases if cases is not None else load_cases(con, run_id)
     flagged = flagged_automated(con, log.log_id)
     if flagged:
         options = replace(

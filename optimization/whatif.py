@@ -11,6 +11,7 @@ again in every round.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -26,6 +27,9 @@ from optimization.model import (
     _span,
 )
 
+if TYPE_CHECKING:
+    from optimization.replay import CaseLog
+
 __all__ = ["case_lead_times", "describe_change", "estimate_whatif"]
 
 ROUNDS = 200  # bootstrap rounds
@@ -39,16 +43,20 @@ def estimate_whatif(
     *,
     seed: int = 0,
     candidates: CandidateSet | None = None,
+    cases: CaseLog | None = None,
 ) -> WhatIfResult:
     """Replay candidate `candidate_id` of run `run_id` (its stored set, else computed).
 
     `candidate_id` may join several ids with `+` (e.g. `R03+R05`) to apply them together;
-    `candidates` is the run's set when the caller already holds it. `InputError` for an unknown
-    id or a candidate without a replayable change.
+    `candidates` is the run's set and `cases` its events (`optimization.replay.load_cases`)
+    when the caller already holds them. `InputError` for an unknown id or a candidate without
+    a replayable change.
     """
     from optimization.candidates import candidates_for_run, find_candidates
     from optimization.replay import bootstrap_stats, load_cases, replay
 
+    if cases is not None and cases.run_id != run_id:
+        raise InputError(f"The cases given belong to run {cases.run_id}, not {run_id}.")
     found = candidates or candidates_for_run(con, run_id) or find_candidates(con, run_id)
     if found.run_id != run_id:
         raise InputError(f"The candidates given belong to run {found.run_id}, not {run_id}.")
@@ -62,7 +70,7 @@ def estimate_whatif(
                 "a loop, automate a step, cap a wait, run steps in parallel)."
             )
         changes.append(c.change)
-    log = load_cases(con, run_id, attributes=False)
+    log = cases if cases is not None else load_cases(con, run_id, attributes=False)
     base = replay(log, tuple(changes), seed=seed)
     rng = np.random.default_rng(seed)
     resumes = any(c.kind in ("resume_stalled", "cap_wait") for c in changes)

@@ -130,6 +130,31 @@ def test_parallel_and_automate_by_hand(hand_db):
     assert automate_b.hours_saved_per_month > 0
 
 
+def test_cases_read_once_serve_the_ranking_and_the_what_if(hand_db):
+    from dataclasses import replace
+
+    from mining.errors import InputError
+    from optimization import CandidateOptions
+    from optimization.candidates import find_candidates
+    from optimization.replay import load_cases
+
+    db, run_id = hand_db
+    options = CandidateOptions(min_executions=5, judgement_signals=6)
+    with store.connect(db, read_only=True) as con:
+        cases = load_cases(con, run_id)
+        found = find_candidates(con, run_id, options, cases=cases)
+        assert repr(found) == repr(find_candidates(con, run_id, options))
+        cid = next(c.id for c in found.restructuring if c.kind == "parallelism")
+        given = estimate_whatif(con, run_id, cid, candidates=found, cases=cases)
+        assert repr(given) == repr(estimate_whatif(con, run_id, cid, candidates=found))
+        other = replace(cases, run_id=run_id + 1)
+        with pytest.raises(InputError, match="belong to run"):
+            find_candidates(con, run_id, cases=other)
+        with pytest.raises(InputError, match="belong to run"):
+            estimate_whatif(con, run_id, cid, candidates=found, cases=other)
+    assert given.cases_changed == 16
+
+
 def test_cli_whatif_json_shape_and_bad_input(mined_telecom, capsys):
     from servflow.cli import main
 

@@ -26,7 +26,7 @@ import dataclasses
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -354,9 +354,16 @@ def latest_run_id(con: duckdb.DuckDBPyConnection, log_name: str) -> int | None:
 
 
 def build_report(
-    con: duckdb.DuckDBPyConnection, log_name: str, run_id: int | None = None
+    con: duckdb.DuckDBPyConnection,
+    log_name: str,
+    run_id: int | None = None,
+    *,
+    sections: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """The findings of a stored run (default: the newest) as one JSON-ready object."""
+    """The findings of a stored run (default: the newest) as one JSON-ready object.
+
+    `sections`: read only these sections (default: every one; the scorecard and the start and
+    end activities are always read)."""
     run_id = run_id if run_id is not None else latest_run_id(con, log_name)
     if run_id is None:
         raise InputError(
@@ -373,7 +380,8 @@ def build_report(
             f"Mining run {run_id} belongs to log {run['log_name']!r}, not {log_name!r}."
         )
     summary = json.loads(run["summary"])
-    sections = {name: read_section(con, run_id, name) for name in SECTIONS}
+    wanted = set(SECTIONS) if sections is None else {"kpis", "endpoints", *sections}
+    stored = {name: read_section(con, run_id, name) for name in SECTIONS if name in wanted}
     newer = store.one(
         con,
         "SELECT count(*) FROM loads WHERE log_id = ? AND load_id > ?",
@@ -389,19 +397,19 @@ def build_report(
         "cases": run["cases"],
         "events": run["events"],
         "lead_time": summary.get("lead_time"),
-        "kpis": {k.pop("name"): k for k in sections.pop("kpis")},
+        "kpis": {k.pop("name"): k for k in stored.pop("kpis")},
         "start_activities": [
             {"activity": e["activity"], "count": e["count"]}
-            for e in sections["endpoints"]
+            for e in stored["endpoints"]
             if e["kind"] == "start"
         ],
         "end_activities": [
             {"activity": e["activity"], "count": e["count"]}
-            for e in sections.pop("endpoints")
+            for e in stored.pop("endpoints")
             if e["kind"] == "end"
         ],
     }
-    for name, rows in sections.items():
+    for name, rows in stored.items():
         report[name] = rows
     report["summary"] = summary
     report["options"] = json.loads(run["options"])

@@ -242,7 +242,9 @@ def _mine(args: argparse.Namespace) -> int:
         if progress is not None:
             progress("optimization candidates")
         compute_and_store(con, run.run_id)
-        report = build_report(con, args.log, run.run_id)
+        report = build_report(
+            con, args.log, run.run_id, sections=None if args.json else SUMMARY_SECTIONS
+        )
     if not args.no_publish:
         # readers (the dashboard) see the new run in the published read-only snapshot
         snapshot = publish_snapshot(args.db, snapshot_path_for(args.db))
@@ -260,7 +262,9 @@ def _report(args: argparse.Namespace) -> int:
     from mining.run import build_report
 
     with store.connect(args.db, read_only=True) as con:
-        report = build_report(con, args.log, args.run_id)
+        report = build_report(
+            con, args.log, args.run_id, sections=None if args.json else SUMMARY_SECTIONS
+        )
     if args.json:
         _print_json(report)
     else:
@@ -276,6 +280,10 @@ def _hours(seconds: float | None) -> str:
     if seconds < 3 * 86400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} d"
+
+
+# The sections `print_summary` shows (the JSON report has every section).
+SUMMARY_SECTIONS = ("bottlenecks", "rework", "pingpong", "breakpoints")
 
 
 def print_summary(report: dict[str, Any], *, db_path: Path | None = None, top: int = 5) -> None:

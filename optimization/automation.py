@@ -180,9 +180,10 @@ def _rule_accuracy(log: CaseLog, acts: int, act_next: np.ndarray, width: int) ->
     attribute's values of the most common successor's count). `act_next` is each event's
     activity * `width` + successor + 1 (-1, the case end, becomes 0)."""
     right: dict[str, Any] = {}
+    key = np.empty(len(log.case), dtype=np.int64)  # one buffer for every attribute's keys
     for attribute, column in log.attributes.items():
         values = len(log.attribute_values[attribute]) + 1  # -1 (missing) becomes its own value
-        key = column[log.case]
+        np.take(column, log.case, out=key)
         key += 1
         key *= acts * width
         key += act_next

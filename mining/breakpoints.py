@@ -35,6 +35,7 @@ import duckdb
 from mining import store
 from mining.errors import InputError
 from mining.filters import LogFilter, apply_filter
+from mining.flows import prepare_case_views
 
 __all__ = [
     "BreakpointReport",
@@ -330,7 +331,7 @@ def _status(
         raise InputError("idle_threshold_s must be a number of seconds >= 0.")
     if isinstance(end_activities, str):
         raise InputError("end_activities must be a list of activity names, not one string.")
-    apply_filter(con, log_id, flt)
+    prepare_case_views(con, log_id, flt)
     if end_activities is None:
         ends = _learned_end_activities(con, log_id, min_end_ratio)
     else:

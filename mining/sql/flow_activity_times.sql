@@ -1,8 +1,10 @@
--- Per activity of a log with start timestamps: the service time (ts - start_ts, for events
--- with a start timestamp) and the waiting time before each event (its start, or its completion
--- where it has no start and so is taken as instant, minus the previous event's completion;
--- floored at 0 where work overlaps, as pm4py floors hand-over times; none for a case's first
--- event).
+-- Per activity of a log with start timestamps, kept as the temp table `sf_activity_times` (the
+-- flows' activity statistics and the activity bottlenecks read it): the service time (ts -
+-- start_ts, for events with a start timestamp) and the waiting time before each event (its
+-- start, or its completion where it has no start and so is taken as instant, minus the previous
+-- event's completion; floored at 0 where work overlaps, as pm4py floors hand-over times; none
+-- for a case's first event): count, mean, median and total.
+CREATE OR REPLACE TEMP TABLE sf_activity_times AS
 WITH timed AS (
     -- service time from each event itself, waiting time from its predecessor's successor
     -- columns (no window function needed)
@@ -18,22 +20,14 @@ WITH timed AS (
     FROM sf_events
     WHERE next_activity_id IS NOT NULL
 )
-SELECT a.name AS activity,
-       t.service_n,
-       t.service_mean_s,
-       t.service_median_s,
-       t.waiting_n,
-       t.waiting_mean_s,
-       t.waiting_median_s
-FROM (
-    SELECT activity_id,
-           count(service_s) AS service_n,
-           avg(service_s) AS service_mean_s,
-           median(service_s) AS service_median_s,
-           count(waiting_s) AS waiting_n,
-           avg(waiting_s) AS waiting_mean_s,
-           median(waiting_s) AS waiting_median_s
-    FROM timed
-    GROUP BY activity_id
-) t
-JOIN activities a ON a.log_id = $log_id AND a.activity_id = t.activity_id
+SELECT activity_id,
+       count(service_s) AS service_n,
+       avg(service_s) AS service_mean_s,
+       median(service_s) AS service_median_s,
+       sum(service_s) AS service_total_s,
+       count(waiting_s) AS waiting_n,
+       avg(waiting_s) AS waiting_mean_s,
+       median(waiting_s) AS waiting_median_s,
+       sum(waiting_s) AS waiting_total_s
+FROM timed
+GROUP BY activity_id

@@ -1,7 +1,12 @@
 -- Per team or resource ($level = 'team' | 'resource'): events it handled and cases it touched.
+-- A case touches a group in at least one run of consecutive events held by it, and every run
+-- ends with an event whose successor is held by another group (or by none, or that ends the
+-- case): distinct cases are counted over those run ends only, not over every event.
 -- Parameters: $log_id, $level.
 WITH owners AS (
-    SELECT case_no, CASE WHEN $level = 'team' THEN team_id ELSE resource_id END AS who
+    SELECT case_no,
+           CASE WHEN $level = 'team' THEN team_id ELSE resource_id END AS who,
+           CASE WHEN $level = 'team' THEN next_team_id ELSE next_resource_id END AS next_who
     FROM sf_events
 ),
 labels AS (
@@ -10,7 +15,10 @@ labels AS (
     SELECT resource_id, name FROM resources WHERE log_id = $log_id AND $level = 'resource'
 )
 SELECT l.name, o.events, o.cases
-FROM (SELECT who, count(*) AS events, count(DISTINCT case_no) AS cases
+FROM (SELECT who,
+             count(*) AS events,
+             count(DISTINCT case_no) FILTER (WHERE next_who IS DISTINCT FROM who)
+                 AS cases
       FROM owners WHERE who IS NOT NULL GROUP BY who) o
 JOIN labels l ON l.id = o.who
 ORDER BY o.cases DESC, l.name

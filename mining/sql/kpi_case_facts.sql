@@ -1,69 +1,64 @@
--- Per selected case, the facts the service-quality scorecard is computed from.
--- - first handling: the first event of a $handling activity (any position), or, when
---   $handling_configured is false, the case's second event; its begin is its start timestamp
---   where the log has one, else its completion; response_s counts from the first event and is
---   never negative (an intake event that is itself handling responds at once);
--- - resolution: the first event of a $resolution activity;
+-- Per selected case, the facts the service-quality scorecard is computed from: its variant's
+-- positions (sf_kpi_variants, kpi_variant_facts.sql) and the events at them.
+-- - response_s: from the first event to the begin of the first handling event (its start
+--   timestamp where the log has one, else its completion), never negative (an intake event that
+--   is itself handling responds at once);
+-- - resolution_s: from the first event to the first resolution event;
 -- - hand-overs: consecutive events held by different (non-null) holders at $level ('team' or
---   'resource'), counted up to the first resolution;
--- - reopened: a $reopen activity occurs ($reopen_configured), else work after the first
---   resolution: another resolution, or an activity the case already did before resolving;
--- - repeat contacts / escalations: events of $repeat / $escalation activities.
--- Parameters: $handling, $handling_configured, $resolution, $reopen, $reopen_configured,
--- $repeat, $escalation, $level.
+--   'resource'); held_before_resolution: some event up to the first resolution has a holder;
+--   handover_free: no hand-over before the first resolution. $holders_complete: every event
+--   has a holder at $level (then the first one has).
+-- Parameters: $level, $holders_complete.
 CREATE OR REPLACE TEMP TABLE sf_kpi_case_facts AS
-WITH marked AS (
-    SELECT case_no, seq, activity_id, ts,
-           coalesce(start_ts, ts) AS begun_ts,
+WITH per_case AS (
+    SELECT c.case_no, c.start_ts AS first_ts, c.lead_s,
+           k.handling_seq, k.resolution_seq, k.reopened, k.repeat_events, k.escalation_events
+    FROM sf_flow_cases c
+    JOIN sf_kpi_variants k USING (variant_no)
+),
+wanted AS (
+    SELECT case_no, handling_seq AS seq FROM per_case WHERE handling_seq IS NOT NULL
+    UNION ALL
+    SELECT case_no, resolution_seq FROM per_case WHERE resolution_seq IS NOT NULL
+),
+picked AS (
+    SELECT e.case_no, e.seq, e.ts, coalesce(e.start_ts, e.ts) AS begun_ts
+    FROM sf_events e
+    SEMI JOIN wanted w ON w.case_no = e.case_no AND w.seq = e.seq
+),
+held AS (
+    SELECT case_no, seq,
            CASE $level WHEN 'team' THEN team_id WHEN 'resource' THEN resource_id END AS holder,
            CASE $level WHEN 'team' THEN next_team_id
-                       WHEN 'resource' THEN next_resource_id END AS next_holder,
-           CASE WHEN $handling_configured THEN list_contains($handling::INTEGER[], activity_id)
-                ELSE seq = 1 END AS is_handling,
-           list_contains($resolution::INTEGER[], activity_id) AS is_resolution,
-           list_contains($reopen::INTEGER[], activity_id) AS is_reopen,
-           list_contains($repeat::INTEGER[], activity_id) AS is_repeat,
-           list_contains($escalation::INTEGER[], activity_id) AS is_escalation
+                       WHEN 'resource' THEN next_resource_id END AS next_holder
     FROM sf_events
 ),
-placed AS (
-    SELECT *, min(seq) FILTER (WHERE is_resolution) OVER (PARTITION BY case_no) AS resolution_seq
-    FROM marked
-),
-per_case AS (
+holders AS (
+    -- the first held event and the first hand-over of each case (where every event is held,
+    -- only the hand-overs are read)
     SELECT case_no,
-           min(ts) AS first_ts,
-           max(ts) AS last_ts,
-           arg_min(begun_ts, seq) FILTER (WHERE is_handling) AS handling_begun_ts,
-           min(ts) FILTER (WHERE is_resolution) AS resolved_ts,
-           count(holder) FILTER (WHERE resolution_seq IS NULL OR seq <= resolution_seq)
-               AS held_events,
-           count(*) FILTER (WHERE holder IS NOT NULL AND next_holder IS NOT NULL
-                              AND holder <> next_holder AND seq < resolution_seq)
-               AS handovers_before_resolution,
-           count(*) FILTER (WHERE is_resolution AND seq > resolution_seq) AS resolutions_after,
-           list_distinct(list(activity_id) FILTER (WHERE seq < resolution_seq)) AS before_ids,
-           list_distinct(list(activity_id) FILTER (WHERE seq > resolution_seq)) AS after_ids,
-           count(*) FILTER (WHERE is_reopen) AS reopen_events,
-           count(*) FILTER (WHERE is_repeat) AS repeat_events,
-           count(*) FILTER (WHERE is_escalation) AS escalation_events
-    FROM placed
+           min(seq) AS first_held_seq,
+           min(seq) FILTER (WHERE holder <> next_holder) AS first_handover_seq
+    FROM held
+    WHERE holder IS NOT NULL AND (NOT $holders_complete OR holder <> next_holder)
     GROUP BY case_no
 )
-SELECT case_no, first_ts, last_ts,
-       date_diff('microsecond', first_ts, last_ts) / 1e6 AS lead_time_s,
+SELECT c.case_no,
+       c.lead_s AS lead_time_s,
        -- greatest() skips NULLs: guard so that cases never handled stay NULL, not 0
-       CASE WHEN handling_begun_ts IS NOT NULL
-            THEN greatest(date_diff('microsecond', first_ts, handling_begun_ts) / 1e6, 0.0)
+       CASE WHEN h.begun_ts IS NOT NULL
+            THEN greatest(date_diff('microsecond', c.first_ts, h.begun_ts) / 1e6, 0.0)
        END AS response_s,
-       resolved_ts IS NOT NULL AS resolved,
-       date_diff('microsecond', first_ts, resolved_ts) / 1e6 AS resolution_s,
-       held_events,
-       handovers_before_resolution,
-       CASE WHEN resolved_ts IS NULL THEN NULL
-            WHEN $reopen_configured THEN reopen_events > 0
-            ELSE resolutions_after > 0 OR len(list_intersect(before_ids, after_ids)) > 0
-       END AS reopened,
-       repeat_events,
-       escalation_events
-FROM per_case
+       c.resolution_seq IS NOT NULL AS resolved,
+       date_diff('microsecond', c.first_ts, r.ts) / 1e6 AS resolution_s,
+       coalesce($holders_complete OR o.first_held_seq <= c.resolution_seq, false)
+           AS held_before_resolution,
+       coalesce(o.first_handover_seq IS NULL OR o.first_handover_seq >= c.resolution_seq, true)
+           AS handover_free,
+       c.reopened,
+       c.repeat_events,
+       c.escalation_events
+FROM per_case c
+LEFT JOIN picked h ON h.case_no = c.case_no AND h.seq = c.handling_seq
+LEFT JOIN picked r ON r.case_no = c.case_no AND r.seq = c.resolution_seq
+LEFT JOIN holders o ON o.case_no = c.case_no

@@ -6,9 +6,8 @@ SELECT count(*) AS cases,
        count(*) FILTER (WHERE resolved) AS resolved_cases,
        median(resolution_s), avg(resolution_s), quantile_cont(resolution_s, 0.9),
        median(lead_time_s), avg(lead_time_s), quantile_cont(lead_time_s, 0.9),
-       count(*) FILTER (WHERE resolved AND held_events > 0) AS fcr_basis,
-       count(*) FILTER (WHERE resolved AND held_events > 0
-                          AND handovers_before_resolution = 0) AS fcr_cases,
+       count(*) FILTER (WHERE resolved AND held_before_resolution) AS fcr_basis,
+       count(*) FILTER (WHERE resolved AND held_before_resolution AND handover_free) AS fcr_cases,
        count(*) FILTER (WHERE reopened) AS reopened_cases,
        count(*) FILTER (WHERE repeat_events > 0) AS repeat_cases,
        count(*) FILTER (WHERE escalation_events > 0) AS escalation_cases

@@ -34,7 +34,7 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter
+from mining.filters import LogFilter
 from mining.flows import prepare_case_views
 
 __all__ = [
@@ -135,7 +135,7 @@ def find_end_activities(
     ('close',)
     """
     _check_end_ratio(min_end_ratio)
-    apply_filter(con, log_id, flt)
+    prepare_case_views(con, log_id, flt)
     return tuple(name for _, name in _learned_end_activities(con, log_id, min_end_ratio))
 
 

@@ -177,7 +177,8 @@ def shared_selection(
 ) -> Iterator[None]:
     """Analyse `log_id` under `flt` with the filter applied once and shared tables reused.
 
-    Nothing may change the log's stored events or cases inside the block.
+    Nothing may change the log's stored events or cases inside the block. A block inside a
+    block on the same selection shares the outer one's tables.
 
     >>> import tempfile, pathlib
     >>> from mining import store
@@ -191,9 +192,14 @@ def shared_selection(
     >>> con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sf_example'").fetchall()
     [(0,)]
     """
-    previous = _SHARED.pop(id(con), None)
+    key = _key(log_id, flt)
+    previous = _SHARED.get(id(con))
+    if previous is not None and previous.valid and previous.key == previous.views == key:
+        yield  # inside a block on the same selection already: share its tables
+        return
+    _SHARED.pop(id(con), None)
     apply_filter(con, log_id, flt)
-    state = _Shared(key=_key(log_id, flt), views=_key(log_id, flt))
+    state = _Shared(key=key, views=key)
     _SHARED[id(con)] = state
     try:
         yield

@@ -391,10 +391,10 @@ def prepare_case_views(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilt
 def prepare_activity_times(
     con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None
 ) -> None:
-    """Apply `flt` and keep the service and waiting time per activity of a log with start
-    timestamps in the temp table `sf_activity_times` (see flow_activity_times.sql), built once
-    per `shared_selection`. Not part of the public API."""
-    apply_filter(con, log_id, flt)
+    """Keep the service and waiting time per activity of a log with start timestamps in the
+    temp table `sf_activity_times` (see flow_activity_times.sql), built once per
+    `shared_selection`; the case views of `flt` are prepared (`prepare_case_views`). Not part of
+    the public API."""
     build_once(
         con,
         log_id,

@@ -298,9 +298,7 @@ def _ranked_edges(
     prepare_handovers(con, log_id, flt, level)
     con.execute(store.sql("handover_pairs"))
     limit = top if top is not None else 2**62
-    pairs, handovers, _ = con.execute(store.sql("handover_pair_totals"), {"top": limit}).fetchall()[
-        0
-    ]
+    pairs, handovers = con.execute(store.sql("handover_pair_totals")).fetchall()[0]
     edges = tuple(
         HandoverEdge(
             source=src,

@@ -44,7 +44,7 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter, json_path
+from mining.filters import LogFilter, json_path, shared_selection
 from mining.flows import prepare_case_views
 
 __all__ = [
@@ -173,6 +173,18 @@ def compute_kpis(
     if cols.repeat_window_s <= 0:
         raise InputError(f"repeat_window_s must be positive (got {cols.repeat_window_s}).")
 
+    # the end-activity learner reads the same case tables: build them once
+    with shared_selection(con, log_id, flt):
+        return _scorecard(con, log_id, flt, cols, min_end_ratio)
+
+
+def _scorecard(
+    con: duckdb.DuckDBPyConnection,
+    log_id: int,
+    flt: LogFilter | None,
+    cols: KpiColumns,
+    min_end_ratio: float,
+) -> KpiScorecard:
     prepare_case_views(con, log_id, flt)
     ids = {
         str(n): int(i)
@@ -187,7 +199,6 @@ def compute_kpis(
         resolution_names: tuple[str, ...] = find_end_activities(
             con, log_id, flt=flt, min_end_ratio=min_end_ratio
         )
-        apply_filter(con, log_id, flt)
     else:
         resolution_names = tuple(cols.resolution_activities)
     resolution_ids = _known_ids(ids, resolution_names, "resolution", notes["resolution_rate"])
@@ -227,8 +238,16 @@ def compute_kpis(
             "escalation": escalation_ids or [],
         },
     )
-    con.execute(store.sql("kpi_case_facts"), {"level": level, "holders_complete": holders_complete})
-    row = con.execute(store.sql("kpi_scorecard")).fetchall()[0]
+    row = con.execute(
+        store.sql("kpi_scorecard"),
+        {
+            "handling": handling_ids or [],
+            "handling_configured": handling_ids is not None,
+            "resolution": resolution_ids,
+            "level": level,
+            "holders_complete": holders_complete,
+        },
+    ).fetchall()[0]
     (
         cases,
         response_cases,

@@ -376,16 +376,16 @@ def prepare_case_views(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilt
     Case counts are sums over the variants' case counts: a log has far fewer variants than
     events, and counting distinct cases over millions of events is the slow part of a map.
     """
-    _define_case_facts(con, log_id, flt)
-    build_once(
-        con,
-        log_id,
-        flt,
-        ("sf_flow_variant_counts", "sf_flow_cases"),
-        lambda: [con.execute(store.sql(name)) for name in ("flow_variant_counts", "flow_cases")],
-    )
-    con.execute(store.sql("flow_edge_cases"))
-    con.execute(store.sql("flow_activity_case_counts"))
+    apply_filter(con, log_id, flt)
+
+    def build() -> None:
+        _define_case_facts(con, log_id, flt)
+        for name in ("flow_variant_counts", "flow_cases", "flow_edge_cases"):
+            con.execute(store.sql(name))
+        con.execute(store.sql("flow_activity_case_counts"))
+
+    # the views over these tables are (re)defined with them
+    build_once(con, log_id, flt, ("sf_flow_variant_counts", "sf_flow_cases"), build)
 
 
 def prepare_activity_times(

@@ -35,6 +35,7 @@ from mining.ingest.columns import (
     DEFAULT_MISSING_VALUES,
     WIDE_COLUMNS,
     ColumnProfile,
+    case_profile_sql,
     profile_columns,
     wide_attributes_sql,
     without_placeholders,
@@ -379,7 +380,10 @@ def _split_attributes(
     else:
         case_cols = [c for c in profile.case_columns if c not in known_event_columns]
     return ColumnProfile(
-        tuple(case_cols), tuple(c for c in others if c not in case_cols), profile.placeholders
+        tuple(case_cols),
+        tuple(c for c in others if c not in case_cols),
+        profile.placeholders,
+        profile.profiled,
     )
 
 
@@ -470,15 +474,23 @@ def _stage(
             + ") WHERE __sf_key IS NOT NULL"
         )
         return
-    firsts = [
-        f"any_value({without_placeholders(c, clean(c))}) AS {quote_ident(c)}" for c in case_columns
-    ]
+    if profile.profiled:
+        # the profile grouped the rows by case already: its table has each case's values
+        values = case_profile_sql(profile.profiled, case_columns)
+    else:
+        firsts = [
+            f"any_value({without_placeholders(c, clean(c))}) AS {quote_ident(c)}"
+            for c in case_columns
+        ]
+        values = (
+            f"SELECT {_text(mapping.case)} AS case_id{''.join(', ' + f for f in firsts)} "
+            "FROM sf_raw GROUP BY 1"
+        )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE sf_case_attributes AS
         SELECT case_id, {_json_object(case_columns)} AS attributes
-        FROM (SELECT {_text(mapping.case)} AS case_id{"".join(", " + f for f in firsts)}
-              FROM sf_raw GROUP BY 1)
+        FROM ({values})
         WHERE case_id IS NOT NULL
         """
     )

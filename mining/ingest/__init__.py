@@ -732,6 +732,8 @@ def _store(
             *(("load_fresh_events",) if fresh else ("load_new_events", "load_touched_cases")),
         ):
             store.run_sql(con, name, log_id=log_id, load_id=load_id)
+        # the staged rows are coded now: their memory goes to sorting the events
+        _drop(con, "sf_valid", "sf_stage")
         counts = store.one(
             con,
             "SELECT (SELECT count(*) FROM sf_coded), (SELECT count(*) FROM sf_new_events), "
@@ -744,9 +746,10 @@ def _store(
             for name in (
                 *(() if fresh else ("load_merge_events", "load_delete_touched_events")),
                 "load_write_events",
-                "load_case_facts",
-                "load_write_cases",
             ):
+                store.run_sql(con, name, log_id=log_id, load_id=load_id)
+            _drop(con, "sf_merged", "sf_new_events", "sf_coded")
+            for name in ("load_case_facts", "load_write_cases"):
                 store.run_sql(con, name, log_id=log_id, load_id=load_id)
         duration = time.perf_counter() - started
         worst = max_severity(findings)
@@ -812,6 +815,21 @@ def _store(
         rejected_examples=tuple(reject_examples),
         duration_s=duration,
     )
+
+
+def _drop(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Drop the named temp views and tables (views first: they may read the tables)."""
+    kinds = dict(
+        con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_catalog = 'temp' AND table_name IN (SELECT unnest(?::VARCHAR[]))",
+            [list(names)],
+        ).fetchall()
+    )
+    for name in names:
+        if name in kinds:
+            keyword = "VIEW" if "VIEW" in str(kinds[name]).upper() else "TABLE"
+            con.execute(f"DROP {keyword} temp.main.{quote_ident(name)}")
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:

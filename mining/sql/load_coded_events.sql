@@ -16,9 +16,9 @@ SELECT m.case_no,
        1::INTEGER AS occurrence
 FROM sf_valid v
 JOIN sf_case_map m USING (case_id)
-JOIN activities a ON a.log_id = $log_id AND a.name = v.activity
-LEFT JOIN resources r ON r.log_id = $log_id AND r.name = v.resource
-LEFT JOIN teams t ON t.log_id = $log_id AND t.name = v.team;
+JOIN sf_activity_map a ON a.name = v.activity
+LEFT JOIN sf_resource_map r ON r.name = v.resource
+LEFT JOIN sf_team_map t ON t.name = v.team;
 -- Identical events are rare: only those whose 64-bit hash of the identifying fields repeats
 -- are numbered (in file order), every other event is the first of its kind. A hash collision
 -- only brings two different events into the exact numbering below, which still tells them apart.

@@ -1,0 +1,34 @@
+-- The compared (attribute, value, case) rows, the kept attributes ($kept) of sf_rc_features
+-- and the binned ones of sf_rc_binned, counted per value and bucket of $bucket places in the
+-- lead-time order of the attribute's cases, with every outcome at once: the cases with each
+-- outcome known, the sums of the 0/1 flags, and the sum of the lead-time ranks. Ranks and
+-- places are taken among all selected cases (sf_rc_outcomes), or for the attributes some cases
+-- lack ($partial) among those that have it (sf_rc_partial). A case with no lead time falls in
+-- no bucket (NULL). `lead_cases`: the cases with a lead time, a repeated row counted once.
+CREATE OR REPLACE TEMP TABLE sf_rc_buckets AS
+WITH compared AS (
+    SELECT attribute, value, case_no, false AS repeated FROM sf_rc_features
+    WHERE list_contains($kept::VARCHAR[], attribute)
+    UNION ALL
+    SELECT attribute, value, case_no, repeated FROM sf_rc_binned
+),
+outcomes AS (
+    SELECT c.attribute, c.value, c.repeated, o.lead_time, o.lead_rank, o.lead_pos,
+           o.rework, o.stalled
+    FROM compared c
+    JOIN sf_rc_outcomes o USING (case_no)
+    WHERE NOT list_contains($partial::VARCHAR[], c.attribute)
+    UNION ALL
+    SELECT c.attribute, c.value, c.repeated, p.lead_time, p.lead_rank, p.lead_pos,
+           p.rework, p.stalled
+    FROM compared c
+    JOIN sf_rc_partial p ON p.attribute = c.attribute AND p.case_no = c.case_no
+)
+SELECT attribute, value, lead_pos // $bucket AS bucket,
+       count(lead_time) AS lead_n,
+       count(lead_time) FILTER (WHERE NOT repeated) AS lead_cases,
+       sum(lead_rank) AS lead_rank_sum,
+       count(rework) AS rework_n, sum(rework) AS rework_sum,
+       count(stalled) AS stalled_n, sum(stalled) AS stalled_sum
+FROM outcomes
+GROUP BY attribute, value, bucket

@@ -223,16 +223,23 @@ def find_root_causes_by_outcome(
         for r in con.execute(store.sql("rootcause_first_event_attribute_keys")).fetchall()
         if r[0] not in keys
     ]
+    # candidates are numbered in the tables (names repeat on millions of rows); a name given
+    # twice (a case attribute named like a derived one) is one candidate, as by name
+    event_names = [k + FIRST_EVENT_SUFFIX for k in event_keys]
+    derived = [TEAM_FEATURE, RESOURCE_FEATURE] if include_resources else [TEAM_FEATURE]
+    codes: dict[str, int] = {}
+    for name in (*keys, *event_names, *derived):
+        codes.setdefault(name, len(codes))
     con.execute(
         store.sql("rootcause_case_features"),
         {
-            "keys": keys,
+            "key_codes": [codes[k] for k in keys],
             "paths": [json_path(k) for k in keys],
-            "event_names": [k + FIRST_EVENT_SUFFIX for k in event_keys],
+            "event_codes": [codes[k] for k in event_names] or None,
             "event_paths": [json_path(k) for k in event_keys],
             "log_id": int(log_id),
-            "team_feature": TEAM_FEATURE,
-            "resource_feature": RESOURCE_FEATURE if include_resources else None,
+            "team_code": codes[TEAM_FEATURE],
+            "resource_code": codes[RESOURCE_FEATURE] if include_resources else None,
         },
     )
     # every outcome of every case at once: the candidate rows are joined with them once
@@ -259,25 +266,38 @@ def find_root_causes_by_outcome(
     reports: dict[Outcome, RootCauseReport] = {}
     # the candidates depend on the threshold only, not on the outcome: usually one pass
     for threshold in dict.fromkeys(thresholds.values()):
-        kept, binned, skipped, partial = _screen_attributes(con, threshold, selected_cases)
+        kept, binned, skipped, partial = _screen_attributes(con, threshold, selected_cases, codes)
         con.execute(
-            store.sql("rootcause_numeric_bins"), {"numeric": binned, "multi": list(MULTI_VALUED)}
+            store.sql("rootcause_numeric_bins"),
+            {"numeric": _coded(binned, codes), "multi": _coded(MULTI_VALUED, codes)},
         )
-        con.execute(store.sql("rootcause_partial_population"), {"partial": partial})
+        con.execute(store.sql("rootcause_partial_population"), {"partial": _coded(partial, codes)})
         con.execute(
             store.sql("rootcause_buckets"),
-            {"kept": kept, "partial": partial, "bucket": bucket},
+            {
+                "kept": _coded(kept, codes),
+                "partial": _coded(partial, codes),
+                "bucket": bucket,
+            },
         )
         con.execute(store.sql("rootcause_groups"))
         full = [a for a in (*kept, *binned) if a not in partial]
-        con.execute(store.sql("rootcause_populations"), {"full": full})
+        con.execute(store.sql("rootcause_populations"), {"full": _coded(full, codes)})
         for outcome in outcomes:
             if thresholds[outcome] != threshold:
                 continue
             rows = con.execute(
                 store.sql("rootcause_effects"), {"min_cases": threshold, "outcome": outcome}
             ).fetchall()
-            causes = _causes(con, rows, outcome, min_z, partial=partial, bucket=bucket)
+            causes = _causes(
+                con,
+                rows,
+                outcome,
+                min_z,
+                names=list(codes),
+                partial=_coded(partial, codes),
+                bucket=bucket,
+            )
             cases, outcome_cases, overall = summary[outcome]
             reports[outcome] = RootCauseReport(
                 outcome=outcome,
@@ -320,8 +340,12 @@ def _outcome_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
+def _coded(names: Sequence[str], codes: dict[str, int]) -> list[int]:
+    return [codes[n] for n in names if n in codes]
+
+
 def _screen_attributes(
-    con: duckdb.DuckDBPyConnection, min_cases: int, selected_cases: int
+    con: duckdb.DuckDBPyConnection, min_cases: int, selected_cases: int, codes: dict[str, int]
 ) -> tuple[list[str], list[str], list[SkippedAttribute], list[str]]:
     """Kept, binned and skipped attributes, and those of the compared ones that not every
     selected case has (their values are compared within the cases that have them, ranked
@@ -330,11 +354,15 @@ def _screen_attributes(
     binned: list[str] = []
     skipped: list[SkippedAttribute] = []
     partial: list[str] = []
+    names = list(codes)
     profile = con.execute(
         store.sql("rootcause_attribute_profile"),
-        {"min_cases": min_cases, "multi": list(MULTI_VALUED)},
-    )
-    for attribute, cases, distinct, in_common, numeric, numeric_rows in profile.fetchall():
+        {"min_cases": min_cases, "multi": _coded(MULTI_VALUED, codes)},
+    ).fetchall()
+    # by name, as the attributes are listed
+    profile.sort(key=lambda row: names[row[0]])
+    for code, cases, distinct, in_common, numeric, numeric_rows in profile:
+        attribute = names[code]
         cases, distinct = int(cases), int(distinct)
         if distinct < 2:
             skipped.append(
@@ -374,7 +402,8 @@ def _causes(
     outcome: Outcome,
     min_z: float,
     *,
-    partial: Sequence[str],
+    names: Sequence[str],
+    partial: Sequence[int],
     bucket: int,
 ) -> list[RootCause]:
     medians: dict[tuple[str, str], tuple[float, float]] = {}
@@ -390,10 +419,11 @@ def _causes(
         ).fetchall()
         medians = {(a, v): (float(g), float(r)) for a, v, g, r in found}
     unranked = []
-    for attribute, value, n1, n2, y_sum, rest_y_sum, delta, z in rows:
+    for code, value, n1, n2, y_sum, rest_y_sum, delta, z in rows:
         n1, n2 = int(n1), int(n2)
+        attribute = names[code]
         if outcome == "lead_time":
-            group_value, rest_value = medians[(attribute, value)]
+            group_value, rest_value = medians[(code, value)]
             outcome_cases = None
         else:
             group_value = float(y_sum) / n1
@@ -402,7 +432,7 @@ def _causes(
         unranked.append(
             RootCause(
                 rank=0,
-                attribute=str(attribute),
+                attribute=attribute,
                 value=str(value),
                 cases=n1,
                 rest_cases=n2,

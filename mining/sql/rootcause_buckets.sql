@@ -6,22 +6,30 @@
 -- lack ($partial) among those that have it (sf_rc_partial). A case with no lead time falls in
 -- no bucket (NULL). `lead_cases`: the cases with a lead time, a repeated row counted once.
 CREATE OR REPLACE TEMP TABLE sf_rc_buckets AS
-WITH compared AS (
-    SELECT attribute, value, case_no, false AS repeated FROM sf_rc_features
-    WHERE list_contains($kept::VARCHAR[], attribute)
-    UNION ALL
-    SELECT attribute, value, case_no, repeated FROM sf_rc_binned
-),
-outcomes AS (
-    SELECT c.attribute, c.value, c.repeated, o.lead_time, o.lead_rank, o.lead_pos,
+WITH outcomes AS (
+    SELECT f.attribute, f.value, false AS repeated, o.lead_time, o.lead_rank, o.lead_pos,
            o.rework, o.stalled
-    FROM compared c
-    JOIN sf_rc_outcomes o USING (case_no)
-    WHERE NOT list_contains($partial::VARCHAR[], c.attribute)
+    FROM sf_rc_features f
+    JOIN sf_rc_outcomes o ON o.case_no = f.case_no
+    WHERE list_contains($kept::SMALLINT[], f.attribute)
+      AND NOT list_contains($partial::SMALLINT[], f.attribute)
+    UNION ALL
+    SELECT b.attribute, b.value, b.repeated, o.lead_time, o.lead_rank, o.lead_pos,
+           o.rework, o.stalled
+    FROM sf_rc_binned b
+    JOIN sf_rc_outcomes o ON o.case_no = b.case_no
+    WHERE NOT list_contains($partial::SMALLINT[], b.attribute)
     UNION ALL
     SELECT c.attribute, c.value, c.repeated, p.lead_time, p.lead_rank, p.lead_pos,
            p.rework, p.stalled
-    FROM compared c
+    FROM (
+        SELECT attribute, value, case_no, false AS repeated FROM sf_rc_features
+        WHERE list_contains($kept::SMALLINT[], attribute)
+          AND list_contains($partial::SMALLINT[], attribute)
+        UNION ALL
+        SELECT attribute, value, case_no, repeated FROM sf_rc_binned
+        WHERE list_contains($partial::SMALLINT[], attribute)
+    ) c
     JOIN sf_rc_partial p ON p.attribute = c.attribute AND p.case_no = c.case_no
 )
 SELECT attribute, value, lead_pos // $bucket AS bucket,

@@ -7,7 +7,7 @@
 -- which place there; only those buckets' cases are read. A median of an even count is the
 -- mean of the two middle values, as DuckDB's median gives.
 WITH wanted AS (
-    SELECT unnest($attributes::VARCHAR[]) AS attribute, unnest($values::VARCHAR[]) AS value
+    SELECT unnest($attributes::SMALLINT[]) AS attribute, unnest($values::VARCHAR[]) AS value
 ),
 grid AS (
     SELECT w.attribute, w.value, p.n::BIGINT AS n,
@@ -56,7 +56,7 @@ in_bucket AS (
     SELECT b.attribute, b.value, b.bucket, o.case_no, o.lead_time, o.lead_pos
     FROM buckets b
     JOIN sf_rc_outcomes o ON o.lead_pos // $bucket = b.bucket
-    WHERE NOT list_contains($partial::VARCHAR[], b.attribute)
+    WHERE NOT list_contains($partial::SMALLINT[], b.attribute)
     UNION ALL
     SELECT b.attribute, b.value, b.bucket, p.case_no, p.lead_time, p.lead_pos
     FROM buckets b

@@ -6,7 +6,7 @@ CREATE OR REPLACE TEMP TABLE sf_rc_binned AS
 WITH numbers AS (
     SELECT attribute, case_no, TRY_CAST(value AS DOUBLE) AS x
     FROM sf_rc_features
-    WHERE list_contains($numeric::VARCHAR[], attribute) AND TRY_CAST(value AS DOUBLE) IS NOT NULL
+    WHERE list_contains($numeric::SMALLINT[], attribute) AND TRY_CAST(value AS DOUBLE) IS NOT NULL
 ),
 cuts AS (
     SELECT attribute,
@@ -26,9 +26,9 @@ labelled AS (
 )
 SELECT attribute, value, case_no, false AS repeated
 FROM labelled
-WHERE NOT list_contains($multi::VARCHAR[], attribute)
+WHERE NOT list_contains($multi::SMALLINT[], attribute)
 UNION ALL
 SELECT attribute, value, case_no,
        row_number() OVER (PARTITION BY attribute, value, case_no) > 1 AS repeated
 FROM labelled
-WHERE list_contains($multi::VARCHAR[], attribute)
+WHERE list_contains($multi::SMALLINT[], attribute)

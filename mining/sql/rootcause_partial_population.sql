@@ -8,10 +8,10 @@ WITH population AS (
     SELECT DISTINCT attribute, case_no
     FROM (
         SELECT attribute, case_no FROM sf_rc_features
-        WHERE list_contains($partial::VARCHAR[], attribute)
+        WHERE list_contains($partial::SMALLINT[], attribute)
         UNION ALL
         SELECT attribute, case_no FROM sf_rc_binned
-        WHERE list_contains($partial::VARCHAR[], attribute)
+        WHERE list_contains($partial::SMALLINT[], attribute)
     )
 )
 SELECT p.attribute, p.case_no, o.lead_time, o.rework, o.stalled,

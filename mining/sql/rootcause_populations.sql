@@ -6,7 +6,7 @@
 -- the y_sum ones rank_of_1 (as the ranks of rootcause_partial_population.sql would give).
 CREATE OR REPLACE TEMP TABLE sf_rc_populations AS
 WITH cases AS (
-    SELECT NULL::VARCHAR AS attribute, lead_time, rework, stalled FROM sf_rc_outcomes
+    SELECT NULL::SMALLINT AS attribute, lead_time, rework, stalled FROM sf_rc_outcomes
     UNION ALL
     SELECT attribute, lead_time, rework, stalled FROM sf_rc_partial
 ),
@@ -32,7 +32,7 @@ named AS (
            k.tie_term AS lead_tie_term
     FROM counts c
     LEFT JOIN lead_tie_terms k ON k.attribute IS NOT DISTINCT FROM c.attribute
-    LEFT JOIN (SELECT unnest($full::VARCHAR[]) AS attribute) f ON c.attribute IS NULL
+    LEFT JOIN (SELECT unnest($full::SMALLINT[]) AS attribute) f ON c.attribute IS NULL
 ),
 flags AS (
     SELECT 'rework' AS outcome, attribute, rework_n AS n, rework_sum AS y_sum,

@@ -1,7 +1,8 @@
 -- Per candidate attribute (by number): cases that have it, distinct values, cases whose value
 -- is shared by at least $min_cases cases (few such cases = the values are mostly unique, an
--- identifier), and how many values (and rows) read as numbers. Only the multi-valued attributes ($multi, such as
--- the teams involved) can hold a case twice; the others have one row per case.
+-- identifier), and how many values (and rows) read as numbers. Only the multi-valued
+-- attributes ($multi, such as the teams involved) can hold a case twice; the others have one
+-- row per case.
 WITH value_sizes AS (
     SELECT attribute, value, count(*) AS n
     FROM sf_rc_features

@@ -7,15 +7,30 @@
 -- share the mean of their ranks), the Mann-Whitney rank of every attribute all cases have;
 -- lead_pos: its 0-based place in lead-time order (ties in any order), to find medians by.
 CREATE OR REPLACE TEMP TABLE sf_rc_outcomes AS
-WITH outcomes AS (
+WITH variants AS MATERIALIZED (
+    -- rework judged once per variant, which the cases share (found by the variant's hash; a
+    -- hash two variants share is judged per case)
+    SELECT h, one_variant,
+           CASE WHEN len(list_distinct(variant)) < len(variant) THEN 1.0 ELSE 0.0 END AS rework
+    FROM (
+        SELECT hash(variant) AS h, min(variant) = max(variant) AS one_variant,
+               any_value(variant) AS variant
+        FROM sf_cases
+        GROUP BY h
+    )
+),
+outcomes AS (
     SELECT c.case_no,
            CASE WHEN $lead_time THEN date_diff('microsecond', c.start_ts, c.end_ts) / 1e6
            END AS lead_time,
-           CASE WHEN $rework
-                THEN CASE WHEN len(list_distinct(c.variant)) < len(c.variant) THEN 1.0 ELSE 0.0 END
+           CASE WHEN NOT $rework THEN NULL
+                WHEN v.one_variant THEN v.rework
+                WHEN len(list_distinct(c.variant)) < len(c.variant) THEN 1.0
+                ELSE 0.0
            END AS rework,
            CASE WHEN $stalled THEN CASE WHEN f.case_id IS NULL THEN 0.0 ELSE 1.0 END END AS stalled
     FROM sf_cases c
+    JOIN variants v ON v.h = hash(c.variant)
     LEFT JOIN (SELECT DISTINCT unnest($case_ids::VARCHAR[]) AS case_id) f ON f.case_id = c.case_id
 )
 SELECT case_no, lead_time, rework, stalled,

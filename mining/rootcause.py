@@ -406,7 +406,7 @@ def _causes(
     partial: Sequence[int],
     bucket: int,
 ) -> list[RootCause]:
-    medians: dict[tuple[str, str], tuple[float, float]] = {}
+    medians: dict[tuple[int, str], tuple[float, float]] = {}
     if outcome == "lead_time" and rows:
         found = con.execute(
             store.sql("rootcause_medians"),

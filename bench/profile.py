@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import re
 import sys
@@ -57,11 +58,14 @@ class TimedConnection:
         self._names = _sql_names()
         self.phase = "start"
         self.by_statement: dict[tuple[str, str], list[float]] = defaultdict(list)
+        self.cpu_by_statement: dict[tuple[str, str], float] = defaultdict(float)
 
     def execute(self, query: str, *args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         self._con.execute(query, *args, **kwargs)
-        self.by_statement[(self.phase, self._name(query))].append(time.perf_counter() - started)
+        key = (self.phase, self._name(query))
+        self.by_statement[key].append(time.perf_counter() - started)
+        self.cpu_by_statement[key] += time.process_time() - cpu
         return self
 
     def fetchall(self) -> Any:
@@ -89,7 +93,7 @@ class TimedConnection:
 
 def _report(
     title: str,
-    phases: list[tuple[str, float]],
+    phases: list[tuple[str, float, float]],
     timed: TimedConnection,
     profiler: cProfile.Profile,
     top: int,
@@ -98,26 +102,30 @@ def _report(
     sql_by_phase: dict[str, float] = defaultdict(float)
     for (phase, _name), times in timed.by_statement.items():
         sql_by_phase[phase] += sum(times)
-    total = sum(s for _, s in phases)
+    total = sum(s for _, s, _ in phases)
+    cpu_total = sum(c for _, _, c in phases)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     lines += [
-        f"Total {total:.2f} s.",
+        f"Total {total:.2f} s, {cpu_total:.2f} s of CPU (all threads of the process; on a "
+        f"loaded machine the CPU time is the steadier measure). Load average at the end: {load}.",
         "",
-        "| phase | seconds | in SQL | outside SQL (Python) |",
-        "|---|---|---|---|",
+        "| phase | seconds | CPU s | in SQL | outside SQL (Python) |",
+        "|---|---|---|---|---|",
     ]
-    for phase, secs in phases:
+    for phase, secs, cpu in phases:
         sql = sql_by_phase.get(phase, 0.0)
-        lines.append(f"| {phase} | {secs:.2f} | {sql:.2f} | {max(secs - sql, 0):.2f} |")
+        lines.append(f"| {phase} | {secs:.2f} | {cpu:.2f} | {sql:.2f} | {max(secs - sql, 0):.2f} |")
     lines += [
         "",
         f"Slowest SQL statements (top {top}):",
         "",
-        "| phase | statement | calls | seconds |",
-        "|---|---|---|---|",
+        "| phase | statement | calls | seconds | CPU s |",
+        "|---|---|---|---|---|",
     ]
     ranked = sorted(timed.by_statement.items(), key=lambda kv: sum(kv[1]), reverse=True)
     for (phase, name), times in ranked[:top]:
-        lines.append(f"| {phase} | `{name}` | {len(times)} | {sum(times):.2f} |")
+        cpu = timed.cpu_by_statement[(phase, name)]
+        lines.append(f"| {phase} | `{name}` | {len(times)} | {sum(times):.2f} | {cpu:.2f} |")
     stats = pstats.Stats(profiler)
     rows = []
     for (filename, line, func), (_cc, calls, own, cumulative, _c) in stats.stats.items():  # type: ignore[attr-defined]
@@ -145,11 +153,18 @@ def _short(filename: str) -> str:
     return filename
 
 
-def _phases(marks: list[tuple[str, float]], end: float) -> list[tuple[str, float]]:
+def _phases(
+    marks: list[tuple[str, float, float]], end: tuple[float, float]
+) -> list[tuple[str, float, float]]:
+    """(phase, wall seconds, CPU seconds) from the (label, wall, CPU) marks where each began."""
     return [
-        (label, nxt - at)
-        for (label, at), (_, nxt) in zip(marks, [*marks[1:], ("", end)], strict=True)
+        (label, nxt - at, nxt_cpu - cpu)
+        for (label, at, cpu), (_, nxt, nxt_cpu) in zip(marks, [*marks[1:], ("", *end)], strict=True)
     ]
+
+
+def _now() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
 
 
 def profile_ingest(path: Path, top: int) -> str:
@@ -159,20 +174,20 @@ def profile_ingest(path: Path, top: int) -> str:
     folder = Path(tempfile.mkdtemp(prefix="servflow-profile-"))
     con = store.connect(folder / "profile.duckdb")
     timed = TimedConnection(con)
-    marks: list[tuple[str, float]] = [("start", time.perf_counter())]
+    marks: list[tuple[str, float, float]] = [("start", *_now())]
 
     def say(message: str) -> None:
         label = re.sub(
             r" of [\d,]+ rows$", "", " ".join(w for w in message.split() if "/" not in w)
         )
-        marks.append((label, time.perf_counter()))
+        marks.append((label, *_now()))
         timed.phase = label
 
     profiler = cProfile.Profile()
     profiler.enable()
     result = ingest_file(timed, path, IngestOptions(log_name="profile"), progress=say)  # type: ignore[arg-type]
     profiler.disable()
-    end = time.perf_counter()
+    end = _now()
     con.close()
     for p in folder.iterdir():
         p.unlink() if p.is_file() else None
@@ -188,17 +203,17 @@ def profile_mine(db: Path, log: str, top: int) -> str:
 
     con = store.connect(db)
     timed = TimedConnection(con)
-    marks: list[tuple[str, float]] = []
+    marks: list[tuple[str, float, float]] = []
 
     def say(message: str) -> None:
-        marks.append((message, time.perf_counter()))
+        marks.append((message, *_now()))
         timed.phase = message
 
     profiler = cProfile.Profile()
     profiler.enable()
     run = mine_log(timed, log, MiningOptions(), progress=say)  # type: ignore[arg-type]
     profiler.disable()
-    end = time.perf_counter()
+    end = _now()
     con.close()
     title = f"Profile of mine_log({log}): {run.events:,} events, {run.cases:,} cases"
     return _report(title, _phases(marks, end), timed, profiler, top)

@@ -37,8 +37,8 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError
-from mining.filters import LogFilter
-from mining.flows import prepare_case_views
+from mining.filters import LogFilter, build_once
+from mining.flows import prepare_activity_times, prepare_case_views
 
 __all__ = [
     "ActivityBottleneck",
@@ -117,11 +117,10 @@ def find_bottlenecks(
     ()
     """
     _check_quantile(baseline_quantile)
-    basis = _define_waits(con, log_id, flt)
-    rows = con.execute(
-        store.sql("bottleneck_edges"),
-        {"log_id": int(log_id), "baseline_quantile": float(baseline_quantile)},
-    ).fetchall()
+    prepare_case_views(con, log_id, flt)
+    basis: WaitBasis = "start" if _has_start_timestamps(con) else "complete"
+    _define_edges(con, log_id, flt, basis, baseline_quantile)
+    rows = con.execute(store.sql("bottleneck_edge_rows"), {"log_id": int(log_id)}).fetchall()
     if not rows:
         return ()
     cases = _case_count(con)
@@ -167,15 +166,14 @@ def find_activity_bottlenecks(
     prepare_case_views(con, log_id, flt)
     if not _has_start_timestamps(con):
         return ()
+    _define_edges(con, log_id, flt, "start", baseline_quantile)
+    prepare_activity_times(con, log_id, flt)
     params = {"log_id": int(log_id)}
     counts = {
         r[0]: (int(r[1]), int(r[2]))
         for r in con.execute(store.sql("flow_activity_counts"), params).fetchall()
     }
-    rows = con.execute(
-        store.sql("bottleneck_activities"),
-        {**params, "baseline_quantile": float(baseline_quantile)},
-    ).fetchall()
+    rows = con.execute(store.sql("bottleneck_activities"), params).fetchall()
     total_delay = sum(float(r[10]) for r in rows)
     result = []
     for r in rows:
@@ -216,13 +214,21 @@ def _has_start_timestamps(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0])
 
 
-def _define_waits(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None) -> WaitBasis:
-    prepare_case_views(con, log_id, flt)
-    if _has_start_timestamps(con):
-        con.execute(store.sql("bottleneck_waits_start"))
-        return "start"
-    con.execute(store.sql("bottleneck_waits"))
-    return "complete"
+def _define_edges(
+    con: duckdb.DuckDBPyConnection,
+    log_id: int,
+    flt: LogFilter | None,
+    basis: WaitBasis,
+    baseline_quantile: float,
+) -> None:
+    """Fill sf_bottleneck_edges, once per shared selection and baseline quantile (the case
+    views are prepared)."""
+
+    def build() -> None:
+        con.execute(store.sql("bottleneck_waits_start" if basis == "start" else "bottleneck_waits"))
+        con.execute(store.sql("bottleneck_edges"), {"baseline_quantile": float(baseline_quantile)})
+
+    build_once(con, log_id, flt, "sf_bottleneck_edges", build, float(baseline_quantile))
 
 
 def _case_count(con: duckdb.DuckDBPyConnection) -> int:

@@ -34,7 +34,8 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter
+from mining.filters import LogFilter
+from mining.flows import prepare_case_views
 
 __all__ = [
     "BreakpointReport",
@@ -134,7 +135,7 @@ def find_end_activities(
     ('close',)
     """
     _check_end_ratio(min_end_ratio)
-    apply_filter(con, log_id, flt)
+    prepare_case_views(con, log_id, flt)
     return tuple(name for _, name in _learned_end_activities(con, log_id, min_end_ratio))
 
 
@@ -330,7 +331,7 @@ def _status(
         raise InputError("idle_threshold_s must be a number of seconds >= 0.")
     if isinstance(end_activities, str):
         raise InputError("end_activities must be a list of activity names, not one string.")
-    apply_filter(con, log_id, flt)
+    prepare_case_views(con, log_id, flt)
     if end_activities is None:
         ends = _learned_end_activities(con, log_id, min_end_ratio)
     else:

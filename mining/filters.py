@@ -10,6 +10,12 @@ tables, that every mining query reads:
 
 A filter is stored with a mining run as JSON (`filter_to_json`, read back by `filter_from_json`).
 
+Within `shared_selection(con, log_id, flt)` (a mining run: every section reads the same
+selection) the views are defined once, and the tables several sections read (case facts,
+activity times, hand-overs ...) are built by the first section that needs them and reused by
+the others (`build_once`); they are dropped when the block ends. Outside it, every call builds
+what it reads.
+
 >>> flt = LogFilter(case_attributes=(("channel", ("app", "hotline")),), variants_top_k=10)
 >>> flt.is_empty
 False
@@ -22,13 +28,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 import duckdb
 
-__all__ = ["LogFilter", "apply_filter", "filter_from_json", "filter_to_json", "json_path"]
+__all__ = [
+    "LogFilter",
+    "apply_filter",
+    "build_once",
+    "filter_from_json",
+    "filter_to_json",
+    "json_path",
+    "release",
+    "shared_selection",
+]
 
 TimeMode = Literal["started", "completed", "contained", "intersecting"]
 
@@ -135,8 +152,110 @@ def filter_from_json(data: dict[str, Any] | None) -> LogFilter | None:
     return None if flt.is_empty else flt
 
 
+@dataclass
+class _Shared:
+    """The selection of a `shared_selection` block on one connection."""
+
+    key: tuple[int, LogFilter]
+    views: tuple[int, LogFilter]  # whose views are defined now
+    valid: bool = True  # False once the block's views were replaced by another selection's
+    built: dict[str, Hashable] = field(default_factory=dict)  # shared table -> what it holds
+
+
+# Connections (by id) inside a shared_selection block; an entry lives only while its block runs.
+_SHARED: dict[int, _Shared] = {}
+_NOT_BUILT = object()
+
+
+def _key(log_id: int, flt: LogFilter | None) -> tuple[int, LogFilter]:
+    return int(log_id), flt or LogFilter()
+
+
+@contextmanager
+def shared_selection(
+    con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None = None
+) -> Iterator[None]:
+    """Analyse `log_id` under `flt` with the filter applied once and shared tables reused.
+
+    Nothing may change the log's stored events or cases inside the block. A block inside a
+    block on the same selection shares the outer one's tables.
+
+    >>> import tempfile, pathlib
+    >>> from mining import store
+    >>> con = store.connect(pathlib.Path(tempfile.mkdtemp()) / "x.duckdb")
+    >>> with shared_selection(con, 1):
+    ...     build_once(con, 1, None, "sf_example", lambda: con.execute(
+    ...         "CREATE TEMP TABLE sf_example AS SELECT 42 AS answer"))
+    ...     build_once(con, 1, None, "sf_example", lambda: 1 / 0)   # reused, not rebuilt
+    True
+    True
+    >>> con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sf_example'").fetchall()
+    [(0,)]
+    """
+    key = _key(log_id, flt)
+    previous = _SHARED.get(id(con))
+    if previous is not None and previous.valid and previous.key == previous.views == key:
+        yield  # inside a block on the same selection already: share its tables
+        return
+    _SHARED.pop(id(con), None)
+    apply_filter(con, log_id, flt)
+    state = _Shared(key=key, views=key)
+    _SHARED[id(con)] = state
+    try:
+        yield
+    finally:
+        del _SHARED[id(con)]
+        for name in state.built:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        if previous is not None:
+            previous.valid = False
+            _SHARED[id(con)] = previous
+
+
+def build_once(
+    con: duckdb.DuckDBPyConnection,
+    log_id: int,
+    flt: LogFilter | None,
+    tables: str | tuple[str, ...],
+    build: Callable[[], object],
+    version: Hashable = None,
+) -> bool:
+    """Build the temp table(s) `tables` of the selection with `build()`, unless a section of
+    the same `shared_selection` block built them already (with the same `version`: the
+    parameters they depend on). True when they are kept for the sections after (inside such a
+    block; they are dropped when it ends)."""
+    state = _SHARED.get(id(con))
+    names = (tables,) if isinstance(tables, str) else tables
+    if state is None or not state.valid or not state.key == state.views == _key(log_id, flt):
+        build()
+        return False
+    if any(state.built.get(name, _NOT_BUILT) != version for name in names):
+        build()
+        state.built.update(dict.fromkeys(names, version))
+    return True
+
+
+def release(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop the temp table `table` now (a large table no section after needs)."""
+    state = _SHARED.get(id(con))
+    if state is not None:
+        state.built.pop(table, None)
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def apply_filter(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None = None) -> None:
     """(Re)define the temporary views `sf_cases` and `sf_events` for `log_id` under `flt`."""
+    state = _SHARED.get(id(con))
+    key = _key(log_id, flt)
+    if state is not None and state.views == key:
+        return  # defined by this shared_selection block already
+    _define_views(con, log_id, flt)
+    if state is not None:
+        state.views = key
+        state.valid = state.valid and key == state.key
+
+
+def _define_views(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None) -> None:
     flt = flt or LogFilter()
     log = int(log_id)  # inlined into view text: an int, never user text
     if flt.selects_cases:

@@ -33,7 +33,7 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter
+from mining.filters import LogFilter, apply_filter, build_once
 
 __all__ = [
     "ActivityCount",
@@ -254,7 +254,7 @@ def get_variants(
     """
     if top is not None and top < 0:
         raise InputError(f"top must be 0 or more (got {top}); leave it unset for all variants.")
-    _define_case_facts(con, log_id, flt)
+    prepare_case_views(con, log_id, flt)
     names = _activity_names(con, log_id)
     rows = con.execute(store.sql("flow_variants")).fetchall()
     total = sum(int(r[1]) for r in rows)
@@ -308,7 +308,7 @@ def summarize_lead_times(
     >>> summarize_lead_times(con, 1).median_s is None
     True
     """
-    _define_case_facts(con, log_id, flt)
+    prepare_case_views(con, log_id, flt)
     row = con.execute(store.sql("flow_lead_time_summary")).fetchone()
     assert row is not None  # an aggregate without GROUP BY returns one row
     cases, events, mean_s, q, min_s, max_s = row
@@ -342,7 +342,8 @@ def get_activity_statistics(
     has_start = con.execute(store.sql("flow_has_start_timestamps")).fetchone()
     times: dict[str, tuple[Any, ...]] = {}
     if has_start and has_start[0]:
-        rows = con.execute(store.sql("flow_activity_times"), params).fetchall()
+        prepare_activity_times(con, log_id, flt)
+        rows = con.execute(store.sql("flow_activity_time_rows"), params).fetchall()
         times = {r[0]: tuple(r[1:]) for r in rows}
     result = []
     for activity, occurrences, cases, _starts, _ends in counts:
@@ -364,19 +365,43 @@ def get_activity_statistics(
 
 
 def prepare_case_views(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None) -> None:
-    """Apply `flt` and define the case-level views the flow queries read: `sf_flow_case_facts`
-    (per case: variant, size, first/last timestamp), `sf_flow_variant_counts` (cases per
-    variant), `sf_flow_edge_cases` (cases per directly-follows edge) and
-    `sf_flow_activity_case_counts` (occurrences, cases, starts, ends per activity). For other
-    mining modules that need the same case counts; not part of the public API.
+    """Apply `flt` and define the case-level tables and views the flow queries read:
+    `sf_flow_case_facts` (view, per case: id, variant, size, first/last timestamp),
+    `sf_flow_variant_counts` (numbered variants and their cases), `sf_flow_cases` (per case:
+    variant number, size, first/last timestamp, lead time), `sf_flow_edge_cases` (cases per
+    directly-follows edge) and `sf_flow_activity_case_counts` (occurrences, cases, starts, ends
+    per activity). For other mining modules that need the same case facts (built once per
+    `shared_selection`); not part of the public API.
 
     Case counts are sums over the variants' case counts: a log has far fewer variants than
     events, and counting distinct cases over millions of events is the slow part of a map.
     """
-    _define_case_facts(con, log_id, flt)
-    con.execute(store.sql("flow_variant_counts"))
-    con.execute(store.sql("flow_edge_cases"))
-    con.execute(store.sql("flow_activity_case_counts"))
+    apply_filter(con, log_id, flt)
+
+    def build() -> None:
+        _define_case_facts(con, log_id, flt)
+        for name in ("flow_variant_counts", "flow_cases", "flow_edge_cases"):
+            con.execute(store.sql(name))
+        con.execute(store.sql("flow_activity_case_counts"))
+
+    # the views over these tables are (re)defined with them
+    build_once(con, log_id, flt, ("sf_flow_variant_counts", "sf_flow_cases"), build)
+
+
+def prepare_activity_times(
+    con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None
+) -> None:
+    """Keep the service and waiting time per activity of a log with start timestamps in the
+    temp table `sf_activity_times` (see flow_activity_times.sql), built once per
+    `shared_selection`; the case views of `flt` are prepared (`prepare_case_views`). Not part of
+    the public API."""
+    build_once(
+        con,
+        log_id,
+        flt,
+        "sf_activity_times",
+        lambda: con.execute(store.sql("flow_activity_times")),
+    )
 
 
 def _define_case_facts(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None) -> None:

@@ -20,7 +20,7 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter
+from mining.filters import LogFilter, apply_filter, build_once, release
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -164,7 +164,7 @@ def build_handover_network(
     apply_filter(con, log_id, flt)
     params = {"log_id": int(log_id), "level": level}
     n_cases = int(con.execute(store.sql("rework_case_count")).fetchall()[0][0])
-    edges, _, _ = _ranked_edges(con, log_id, level, None)
+    edges, _, _ = _ranked_edges(con, log_id, flt, level, None)
     node_rows = con.execute(store.sql("handover_nodes"), params).fetchall()
 
     graph = nx.DiGraph(level=level)
@@ -252,7 +252,7 @@ def rank_handovers(
         raise InputError(f"top must be at least 1 (got {top}).")
     apply_filter(con, log_id, flt)
     n_cases = int(con.execute(store.sql("rework_case_count")).fetchall()[0][0])
-    edges, pairs, handovers = _ranked_edges(con, log_id, level, top)
+    edges, pairs, handovers = _ranked_edges(con, log_id, flt, level, top)
     return HandoverRanking(
         level=level,
         available=pairs > 0 or _names_any_group(con, level),
@@ -271,18 +271,34 @@ def _names_any_group(con: duckdb.DuckDBPyConnection, level: NetworkLevel) -> boo
     return bool(row and row[0][0])
 
 
+def prepare_handovers(
+    con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None, level: NetworkLevel
+) -> bool:
+    """Apply `flt` and fill the temp table `sf_handovers` with the hand-overs at `level` (see
+    handover_steps.sql), once per `shared_selection` (the ping-pong between groups reads them
+    too). True when the table is kept for a later section. Not part of the public API."""
+    apply_filter(con, log_id, flt)
+
+    def build() -> None:
+        missing = con.execute(store.sql("handover_missing_holders"), {"level": level}).fetchall()
+        steps = "handover_steps_complete" if int(missing[0][0]) == 0 else "handover_steps"
+        con.execute(store.sql(steps), {"level": level})
+
+    return build_once(con, log_id, flt, "sf_handovers", build, level)
+
+
 def _ranked_edges(
-    con: duckdb.DuckDBPyConnection, log_id: int, level: NetworkLevel, top: int | None
+    con: duckdb.DuckDBPyConnection,
+    log_id: int,
+    flt: LogFilter | None,
+    level: NetworkLevel,
+    top: int | None,
 ) -> tuple[tuple[HandoverEdge, ...], int, int]:
     """(the pairs ranked up to `top` (None: all) in detail, distinct pairs, hand-overs)."""
-    missing = con.execute(store.sql("handover_missing_holders"), {"level": level}).fetchall()
-    steps = "handover_steps_complete" if int(missing[0][0]) == 0 else "handover_steps"
-    con.execute(store.sql(steps), {"level": level})
+    prepare_handovers(con, log_id, flt, level)
     con.execute(store.sql("handover_pairs"))
     limit = top if top is not None else 2**62
-    pairs, handovers, _ = con.execute(store.sql("handover_pair_totals"), {"top": limit}).fetchall()[
-        0
-    ]
+    pairs, handovers = con.execute(store.sql("handover_pair_totals")).fetchall()[0]
     edges = tuple(
         HandoverEdge(
             source=src,
@@ -299,6 +315,8 @@ def _ranked_edges(
         ).fetchall()
     )
     con.execute(store.sql("handover_drop"))
+    # a row per hand-over: kept, it would crowd DuckDB's memory limit for the sections after
+    release(con, "sf_handovers")
     return edges, int(pairs), int(handovers)
 
 

@@ -44,7 +44,8 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter, json_path
+from mining.filters import LogFilter, json_path, shared_selection
+from mining.flows import prepare_case_views
 
 __all__ = [
     "KPI_NAMES",
@@ -172,7 +173,19 @@ def compute_kpis(
     if cols.repeat_window_s <= 0:
         raise InputError(f"repeat_window_s must be positive (got {cols.repeat_window_s}).")
 
-    apply_filter(con, log_id, flt)
+    # the end-activity learner reads the same case tables: build them once
+    with shared_selection(con, log_id, flt):
+        return _scorecard(con, log_id, flt, cols, min_end_ratio)
+
+
+def _scorecard(
+    con: duckdb.DuckDBPyConnection,
+    log_id: int,
+    flt: LogFilter | None,
+    cols: KpiColumns,
+    min_end_ratio: float,
+) -> KpiScorecard:
+    prepare_case_views(con, log_id, flt)
     ids = {
         str(n): int(i)
         for n, i in con.execute(store.sql("kpi_activity_ids"), {"log_id": int(log_id)}).fetchall()
@@ -186,7 +199,6 @@ def compute_kpis(
         resolution_names: tuple[str, ...] = find_end_activities(
             con, log_id, flt=flt, min_end_ratio=min_end_ratio
         )
-        apply_filter(con, log_id, flt)
     else:
         resolution_names = tuple(cols.resolution_activities)
     resolution_ids = _known_ids(ids, resolution_names, "resolution", notes["resolution_rate"])
@@ -212,10 +224,10 @@ def compute_kpis(
         if cols.escalation_activities is None
         else _known_ids(ids, cols.escalation_activities, "escalation", notes["escalation_rate"])
     )
-    level = _holder_level(con, cols.handover_level)
+    level, holders_complete = _holder_level(con, cols.handover_level)
 
     con.execute(
-        store.sql("kpi_case_facts"),
+        store.sql("kpi_variant_facts"),
         {
             "handling": handling_ids or [],
             "handling_configured": handling_ids is not None,
@@ -224,10 +236,18 @@ def compute_kpis(
             "reopen_configured": reopen_ids is not None,
             "repeat": repeat_ids or [],
             "escalation": escalation_ids or [],
-            "level": level,
         },
     )
-    row = con.execute(store.sql("kpi_scorecard")).fetchall()[0]
+    row = con.execute(
+        store.sql("kpi_scorecard"),
+        {
+            "handling": handling_ids or [],
+            "handling_configured": handling_ids is not None,
+            "resolution": resolution_ids,
+            "level": level,
+            "holders_complete": holders_complete,
+        },
+    ).fetchall()[0]
     (
         cases,
         response_cases,
@@ -408,19 +428,19 @@ def _known_ids(
 
 def _holder_level(
     con: duckdb.DuckDBPyConnection, configured: HolderLevel | None
-) -> HolderLevel | None:
-    with_team, with_resource = con.execute(store.sql("kpi_holder_presence")).fetchall()[0]
-    if configured == "team":
-        return "team" if with_team else None
-    if configured == "resource":
-        return "resource" if with_resource else None
-    if configured is not None:
+) -> tuple[HolderLevel | None, bool]:
+    """The level hand-overs are seen at (None: neither), and whether every event has a holder
+    there."""
+    with_team, with_resource, events = con.execute(store.sql("kpi_holder_presence")).fetchall()[0]
+    if configured is not None and configured not in ("team", "resource"):
         raise InputError(f"handover_level must be 'team' or 'resource' (got {configured!r}).")
-    if with_team:
-        return "team"
-    if with_resource:
-        return "resource"
-    return None
+    level: HolderLevel | None
+    if configured is not None:
+        level = configured if (with_team if configured == "team" else with_resource) else None
+    else:
+        level = "team" if with_team else "resource" if with_resource else None
+    held = with_team if level == "team" else with_resource if level == "resource" else 0
+    return level, level is not None and held == events
 
 
 def _attribute(

@@ -196,6 +196,8 @@ def check_staged_events(
 
     latest = (now or datetime.now(UTC)).replace(tzinfo=None) + timedelta(days=1)
     params = {"earliest": EARLIEST_PLAUSIBLE, "latest": latest}
+    # one grouping by case and time serves the form-based capture and the duplicate checks
+    con.execute(sql("quality_same_time_groups"))
     for check in EVENT_CHECKS:
         if check.needs_start and not has_start:
             continue

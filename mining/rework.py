@@ -26,7 +26,9 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter
+from mining.filters import LogFilter, apply_filter, release
+from mining.flows import prepare_case_views
+from mining.handover import prepare_handovers
 
 __all__ = [
     "PingPongReport",
@@ -153,7 +155,8 @@ def find_rework(
     """
     if max_loop_body < 0 or top_loops < 0:
         raise InputError("max_loop_body and top_loops must be >= 0.")
-    apply_filter(con, log_id, flt)
+    prepare_case_views(con, log_id, flt)
+    con.execute(store.sql("rework_variant_activities"))
     con.execute(store.sql("rework_occurrences"))
     params = {"log_id": int(log_id)}
     rows = []
@@ -235,11 +238,15 @@ def find_pingpong(
     available: list[Level] = []
     for level in dict.fromkeys(levels):
         if level == "activity":
+            prepare_case_views(con, log_id, flt)
             found = con.execute(store.sql("rework_pingpong_activity")).fetchall()
         else:
             if not _has_level(con, level):
                 continue
-            found = con.execute(store.sql("rework_pingpong_groups"), {"level": level}).fetchall()
+            kept = prepare_handovers(con, log_id, flt, level)
+            found = con.execute(store.sql("rework_pingpong_groups")).fetchall()
+            if not kept:  # no hand-over network of this run reads them after
+                release(con, "sf_handovers")
         available.append(level)
         labels = _labels(con, log_id, level)
         level_rows = []

@@ -72,6 +72,9 @@ FIRST_EVENT_SUFFIX = " (first event)"
 _COMMON_VALUE_SHARE = 0.5
 # At least this share of an identifier-like attribute's values reading as numbers: bin it.
 _NUMERIC_SHARE = 0.95
+# Smallest bucket of places in lead-time order that medians are located by (the buckets hold
+# about the square root of the cases each, and never fewer than this).
+_MIN_BUCKET = 1024
 
 _DEFINITIONS = {
     "lead_time": "lead time of the case in seconds (first to last event)",
@@ -208,6 +211,11 @@ def find_root_causes_by_outcome(
     if top is not None and top < 0:
         raise InputError(f"top must be 0 or more (got {top}); leave it unset for all rows.")
 
+    if "stalled" in outcomes and stalled_case_ids is None:
+        from mining.breakpoints import find_breakpoints
+
+        report = find_breakpoints(con, log_id, flt=flt, as_of=as_of, end_activities=end_activities)
+        stalled_case_ids = report.stalled_case_ids
     apply_filter(con, log_id, flt)
     keys = [str(r[0]) for r in con.execute(store.sql("rootcause_case_attribute_keys")).fetchall()]
     event_keys = [
@@ -215,109 +223,146 @@ def find_root_causes_by_outcome(
         for r in con.execute(store.sql("rootcause_first_event_attribute_keys")).fetchall()
         if r[0] not in keys
     ]
+    # candidates are numbered in the tables (names repeat on millions of rows); a name given
+    # twice (a case attribute named like a derived one) is one candidate, as by name
+    event_names = [k + FIRST_EVENT_SUFFIX for k in event_keys]
+    derived = [TEAM_FEATURE, RESOURCE_FEATURE] if include_resources else [TEAM_FEATURE]
+    codes: dict[str, int] = {}
+    for name in (*keys, *event_names, *derived):
+        codes.setdefault(name, len(codes))
     con.execute(
         store.sql("rootcause_case_features"),
         {
-            "keys": keys,
+            "key_codes": [codes[k] for k in keys],
             "paths": [json_path(k) for k in keys],
-            "event_names": [k + FIRST_EVENT_SUFFIX for k in event_keys],
+            "event_codes": [codes[k] for k in event_names] or None,
             "event_paths": [json_path(k) for k in event_keys],
             "log_id": int(log_id),
-            "team_feature": TEAM_FEATURE,
-            "resource_feature": RESOURCE_FEATURE if include_resources else None,
+            "team_code": codes[TEAM_FEATURE],
+            "resource_code": codes[RESOURCE_FEATURE] if include_resources else None,
         },
     )
-    screened: dict[int, tuple[list[str], list[str], list[SkippedAttribute]]] = {}
-    reports: dict[Outcome, RootCauseReport] = {}
-    for outcome in outcomes:
-        _define_outcome(
-            con,
-            log_id,
-            flt,
-            outcome,
-            as_of=as_of,
-            end_activities=end_activities,
-            stalled_case_ids=stalled_case_ids,
-        )
-        cases, outcome_cases, overall = con.execute(
-            store.sql("rootcause_outcome_summary"), {"flag": outcome != "lead_time"}
-        ).fetchall()[0]
-        cases = int(cases)
-        threshold = min_cases if min_cases is not None else max(20, math.ceil(0.01 * cases))
-        if threshold not in screened:
-            # the candidates depend on the threshold only, not on the outcome
-            kept, binned, skipped = _screen_attributes(con, threshold)
-            con.execute(store.sql("rootcause_numeric_bins"), {"numeric": binned})
-            con.execute(store.sql("rootcause_candidate_rows"), {"kept": kept})
-            con.execute(store.sql("rootcause_population_rows"), {"multi": list(MULTI_VALUED)})
-            screened = {threshold: (kept, binned, skipped)}
-        kept, binned, skipped = screened[threshold]
-        con.execute(store.sql("rootcause_candidates"))
-        con.execute(store.sql("rootcause_population"))
-        rows = con.execute(
-            store.sql("rootcause_effects"),
-            {"min_cases": threshold, "flag": outcome != "lead_time"},
-        ).fetchall()
-        causes = _causes(con, rows, outcome, min_z)
-        reports[outcome] = RootCauseReport(
-            outcome=outcome,
-            definition=_DEFINITIONS[outcome],
-            cases=cases,
-            outcome_cases=None
-            if outcome == "lead_time" or outcome_cases is None
-            else int(outcome_cases),
-            overall=None if overall is None else float(overall),
-            min_cases=threshold,
-            min_z=min_z,
-            attributes=tuple(kept),
-            binned_attributes=tuple(binned),
-            skipped=tuple(skipped),
-            causes=tuple(causes if top is None else causes[:top]),
-        )
-    con.execute(store.sql("rootcause_drop"))
-    return reports
-
-
-def _define_outcome(
-    con: duckdb.DuckDBPyConnection,
-    log_id: int,
-    flt: LogFilter | None,
-    outcome: Outcome,
-    *,
-    as_of: datetime | None,
-    end_activities: Sequence[str] | None,
-    stalled_case_ids: Sequence[str] | None = None,
-) -> None:
-    if outcome == "stalled":
-        if stalled_case_ids is None:
-            from mining.breakpoints import find_breakpoints
-
-            report = find_breakpoints(
-                con, log_id, flt=flt, as_of=as_of, end_activities=end_activities
-            )
-            stalled_case_ids = report.stalled_case_ids
-        apply_filter(con, log_id, flt)
-        con.execute(store.sql("rootcause_outcome_flagged"), {"case_ids": list(stalled_case_ids)})
-        return
-    apply_filter(con, log_id, flt)
+    # every outcome of every case at once: the candidate rows are joined with them once
     projected = flt is not None and flt.projects_activities
-    if outcome == "rework" and not projected:
-        con.execute(store.sql("rootcause_outcome_rework_from_cases"))
-    else:
-        con.execute(store.sql(f"rootcause_outcome_{outcome}"))
+    con.execute(
+        store.sql("rootcause_outcomes_projected" if projected else "rootcause_outcomes"),
+        {
+            "lead_time": "lead_time" in outcomes,
+            "rework": "rework" in outcomes,
+            "stalled": "stalled" in outcomes,
+            "case_ids": list(stalled_case_ids or ()),
+        },
+    )
+    summary = _outcome_summary(con)
+    selected_cases = summary.pop("selected")
+    thresholds: dict[Outcome, int] = {}
+    for outcome in outcomes:
+        cases = summary[outcome][0]
+        thresholds[outcome] = (
+            min_cases if min_cases is not None else max(20, math.ceil(0.01 * cases))
+        )
+    # medians are found by counting cases per bucket of this many places in lead-time order
+    bucket = max(_MIN_BUCKET, math.isqrt(selected_cases))
+    reports: dict[Outcome, RootCauseReport] = {}
+    # the candidates depend on the threshold only, not on the outcome: usually one pass
+    for threshold in dict.fromkeys(thresholds.values()):
+        kept, binned, skipped, partial = _screen_attributes(con, threshold, selected_cases, codes)
+        con.execute(
+            store.sql("rootcause_numeric_bins"),
+            {"numeric": _coded(binned, codes), "multi": _coded(MULTI_VALUED, codes)},
+        )
+        con.execute(store.sql("rootcause_partial_population"), {"partial": _coded(partial, codes)})
+        con.execute(
+            store.sql("rootcause_buckets"),
+            {
+                "kept": _coded(kept, codes),
+                "partial": _coded(partial, codes),
+                "bucket": bucket,
+            },
+        )
+        con.execute(store.sql("rootcause_groups"))
+        full = [a for a in (*kept, *binned) if a not in partial]
+        con.execute(store.sql("rootcause_populations"), {"full": _coded(full, codes)})
+        for outcome in outcomes:
+            if thresholds[outcome] != threshold:
+                continue
+            rows = con.execute(
+                store.sql("rootcause_effects"), {"min_cases": threshold, "outcome": outcome}
+            ).fetchall()
+            causes = _causes(
+                con,
+                rows,
+                outcome,
+                min_z,
+                names=list(codes),
+                partial=_coded(partial, codes),
+                bucket=bucket,
+            )
+            cases, outcome_cases, overall = summary[outcome]
+            reports[outcome] = RootCauseReport(
+                outcome=outcome,
+                definition=_DEFINITIONS[outcome],
+                cases=cases,
+                outcome_cases=None
+                if outcome == "lead_time" or outcome_cases is None
+                else int(outcome_cases),
+                overall=None if overall is None else float(overall),
+                min_cases=threshold,
+                min_z=min_z,
+                attributes=tuple(kept),
+                binned_attributes=tuple(binned),
+                skipped=tuple(skipped),
+                causes=tuple(causes if top is None else causes[:top]),
+            )
+    con.execute(store.sql("rootcause_drop"))
+    return {outcome: reports[outcome] for outcome in outcomes}
+
+
+def _outcome_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Per outcome: (cases it is known for, cases with it (flags), overall figure); and the
+    number of selected cases under "selected"."""
+    (
+        lead,
+        lead_overall,
+        rework,
+        reworked,
+        rework_rate,
+        stalled,
+        stalled_n,
+        stalled_rate,
+        selected,
+    ) = con.execute(store.sql("rootcause_outcome_summary")).fetchall()[0]
+    return {
+        "lead_time": (int(lead), None, lead_overall),
+        "rework": (int(rework), reworked, rework_rate),
+        "stalled": (int(stalled), stalled_n, stalled_rate),
+        "selected": int(selected),
+    }
+
+
+def _coded(names: Sequence[str], codes: dict[str, int]) -> list[int]:
+    return [codes[n] for n in names if n in codes]
 
 
 def _screen_attributes(
-    con: duckdb.DuckDBPyConnection, min_cases: int
-) -> tuple[list[str], list[str], list[SkippedAttribute]]:
+    con: duckdb.DuckDBPyConnection, min_cases: int, selected_cases: int, codes: dict[str, int]
+) -> tuple[list[str], list[str], list[SkippedAttribute], list[str]]:
+    """Kept, binned and skipped attributes, and those of the compared ones that not every
+    selected case has (their values are compared within the cases that have them, ranked
+    apart; the others share one ranking of all cases)."""
     kept: list[str] = []
     binned: list[str] = []
     skipped: list[SkippedAttribute] = []
+    partial: list[str] = []
+    names = list(codes)
     profile = con.execute(
         store.sql("rootcause_attribute_profile"),
-        {"min_cases": min_cases, "multi": list(MULTI_VALUED)},
-    )
-    for attribute, cases, distinct, in_common, numeric in profile.fetchall():
+        {"min_cases": min_cases, "multi": _coded(MULTI_VALUED, codes)},
+    ).fetchall()
+    # by name, as the attributes are listed
+    profile.sort(key=lambda row: names[row[0]])
+    for code, cases, distinct, in_common, numeric, numeric_rows in profile:
+        attribute = names[code]
         cases, distinct = int(cases), int(distinct)
         if distinct < 2:
             skipped.append(
@@ -332,6 +377,8 @@ def _screen_attributes(
         elif int(in_common) < _COMMON_VALUE_SHARE * cases:
             if int(numeric) >= _NUMERIC_SHARE * distinct:
                 binned.append(attribute)
+                if int(numeric_rows) < selected_cases or attribute in MULTI_VALUED:
+                    partial.append(attribute)
             else:
                 skipped.append(
                     SkippedAttribute(
@@ -344,7 +391,9 @@ def _screen_attributes(
                 )
         else:
             kept.append(attribute)
-    return kept, binned, skipped
+            if cases < selected_cases:
+                partial.append(attribute)
+    return kept, binned, skipped, partial
 
 
 def _causes(
@@ -352,20 +401,29 @@ def _causes(
     rows: Sequence[tuple[Any, ...]],
     outcome: Outcome,
     min_z: float,
+    *,
+    names: Sequence[str],
+    partial: Sequence[int],
+    bucket: int,
 ) -> list[RootCause]:
-    rest_medians: dict[tuple[str, str], float] = {}
+    medians: dict[tuple[int, str], tuple[float, float]] = {}
     if outcome == "lead_time" and rows:
         found = con.execute(
-            store.sql("rootcause_rest_medians"),
-            {"attributes": [r[0] for r in rows], "values": [r[1] for r in rows]},
+            store.sql("rootcause_medians"),
+            {
+                "attributes": [r[0] for r in rows],
+                "values": [r[1] for r in rows],
+                "partial": list(partial),
+                "bucket": bucket,
+            },
         ).fetchall()
-        rest_medians = {(a, v): float(m) for a, v, m in found}
+        medians = {(a, v): (float(g), float(r)) for a, v, g, r in found}
     unranked = []
-    for attribute, value, n1, n2, y_sum, rest_y_sum, y_median, delta, z in rows:
+    for code, value, n1, n2, y_sum, rest_y_sum, delta, z in rows:
         n1, n2 = int(n1), int(n2)
+        attribute = names[code]
         if outcome == "lead_time":
-            group_value = float(y_median)
-            rest_value = rest_medians[(attribute, value)]
+            group_value, rest_value = medians[(code, value)]
             outcome_cases = None
         else:
             group_value = float(y_sum) / n1
@@ -374,7 +432,7 @@ def _causes(
         unranked.append(
             RootCause(
                 rank=0,
-                attribute=str(attribute),
+                attribute=attribute,
                 value=str(value),
                 cases=n1,
                 rest_cases=n2,

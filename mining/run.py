@@ -47,7 +47,7 @@ from mining import (
     store,
 )
 from mining.errors import InputError
-from mining.filters import LogFilter, filter_to_json
+from mining.filters import LogFilter, filter_to_json, shared_selection
 from mining.results import read_section, schema_markdown, write_section
 
 __all__ = [
@@ -176,10 +176,22 @@ def mine_log(
 ) -> MiningRun:
     """Compute every analysis of `log_name` and store it as a new mining run."""
     options = options or MiningOptions()
+    log_id = store.log_id_for(con, log_name)
+    # every section reads the same selection: its views and shared tables are built once
+    with shared_selection(con, log_id, options.flt):
+        return _mine(con, log_name, log_id, options, progress)
+
+
+def _mine(
+    con: duckdb.DuckDBPyConnection,
+    log_name: str,
+    log_id: int,
+    options: MiningOptions,
+    progress: Progress | None,
+) -> MiningRun:
     say = progress or (lambda _message: None)
     started = time.perf_counter()
     started_at = datetime.now(UTC).replace(tzinfo=None)
-    log_id = store.log_id_for(con, log_name)
     flt = options.flt
     rows: dict[str, tuple[Any, ...]] = {}
     summary: dict[str, Any] = {}

@@ -35,6 +35,7 @@ from mining.ingest.columns import (
     DEFAULT_MISSING_VALUES,
     WIDE_COLUMNS,
     ColumnProfile,
+    case_profile_sql,
     profile_columns,
     wide_attributes_sql,
     without_placeholders,
@@ -379,7 +380,10 @@ def _split_attributes(
     else:
         case_cols = [c for c in profile.case_columns if c not in known_event_columns]
     return ColumnProfile(
-        tuple(case_cols), tuple(c for c in others if c not in case_cols), profile.placeholders
+        tuple(case_cols),
+        tuple(c for c in others if c not in case_cols),
+        profile.placeholders,
+        profile.profiled,
     )
 
 
@@ -470,18 +474,27 @@ def _stage(
             + ") WHERE __sf_key IS NOT NULL"
         )
         return
-    firsts = [
-        f"any_value({without_placeholders(c, clean(c))}) AS {quote_ident(c)}" for c in case_columns
-    ]
+    if profile.profiled:
+        # the profile grouped the rows by case already: its table has each case's values
+        values = case_profile_sql(profile.profiled, case_columns)
+    else:
+        firsts = [
+            f"any_value({without_placeholders(c, clean(c))}) AS {quote_ident(c)}"
+            for c in case_columns
+        ]
+        values = (
+            f"SELECT {_text(mapping.case)} AS case_id{''.join(', ' + f for f in firsts)} "
+            "FROM sf_raw GROUP BY 1"
+        )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE sf_case_attributes AS
         SELECT case_id, {_json_object(case_columns)} AS attributes
-        FROM (SELECT {_text(mapping.case)} AS case_id{"".join(", " + f for f in firsts)}
-              FROM sf_raw GROUP BY 1)
+        FROM ({values})
         WHERE case_id IS NOT NULL
         """
     )
+    _drop(con, "sf_case_profile")
 
 
 def _rejections(
@@ -694,6 +707,37 @@ def _store(
     started: float,
     fingerprint: str | None,
 ) -> LoadResult:
+    known = store.one(
+        con,
+        "SELECT g.log_id, EXISTS (SELECT 1 FROM events e WHERE e.log_id = g.log_id) "
+        "FROM logs g WHERE g.name = ?",
+        [log_name],
+    )
+    # 0 for a new log: no stored labels, cases or events to match
+    known_log = int(known[0]) if known else 0
+    fresh = not (known and known[1])
+    load_row = store.one(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
+    load_id = int(load_row[0]) if load_row else 1
+    # The events are coded into temp tables before the transaction (a database file has one
+    # writer, so the ids cannot be taken meanwhile): the staged rows are then dropped for good,
+    # where a drop inside the transaction would keep their memory until the commit, and the
+    # sort of the events gets it instead of spilling to disk.
+    for name in (
+        "load_label_maps",
+        "load_case_numbers",
+        "load_coded_events",
+        *(("load_fresh_events",) if fresh else ("load_new_events", "load_touched_cases")),
+    ):
+        store.run_sql(con, name, log_id=known_log, load_id=load_id)
+    _drop(con, "sf_valid", "sf_stage", "sf_repeats")
+    counts = store.one(
+        con,
+        "SELECT (SELECT count(*) FROM sf_coded), (SELECT count(*) FROM sf_new_events), "
+        "(SELECT count(*) FROM sf_touched), "
+        "(SELECT count(*) FROM sf_case_map WHERE is_new)",
+    )
+    assert counts is not None
+    valid, added, touched, new_cases = (int(x) for x in counts)
     with store.transaction(con):
         con.execute(
             "INSERT INTO logs SELECT (SELECT coalesce(max(log_id), 0) + 1 FROM logs), ?, "
@@ -701,38 +745,18 @@ def _store(
             [log_name, log_name],
         )
         log_id = store.log_id_for(con, log_name)
-        load_row = store.one(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
-        load_id = int(load_row[0]) if load_row else 1
         if fingerprint is not None:
             con.execute(
                 "INSERT INTO log_pseudonymization SELECT ?, ?, ? WHERE NOT EXISTS "
                 "(SELECT 1 FROM log_pseudonymization WHERE log_id = ?)",
                 [log_id, fingerprint, load_id, log_id],
             )
-        stored = store.one(con, "SELECT EXISTS (SELECT 1 FROM events WHERE log_id = ?)", [log_id])
-        fresh = not (stored and stored[0])
-        for name in (
-            "load_new_activities",
-            "load_new_resources",
-            "load_new_teams",
-            "load_case_numbers",
-            "load_coded_events",
-            *(("load_fresh_events",) if fresh else ("load_new_events", "load_touched_cases")),
-        ):
-            store.run_sql(con, name, log_id=log_id, load_id=load_id)
-        counts = store.one(
-            con,
-            "SELECT (SELECT count(*) FROM sf_coded), (SELECT count(*) FROM sf_new_events), "
-            "(SELECT count(*) FROM sf_touched), "
-            "(SELECT count(*) FROM sf_case_map WHERE is_new)",
-        )
-        assert counts is not None
-        valid, added, touched, new_cases = (int(x) for x in counts)
+        store.run_sql(con, "load_new_labels", log_id=log_id)
         if added:
             for name in (
                 *(() if fresh else ("load_merge_events", "load_delete_touched_events")),
                 "load_write_events",
-                "load_case_facts",
+                "load_case_facts_fresh" if fresh else "load_case_facts",
                 "load_write_cases",
             ):
                 store.run_sql(con, name, log_id=log_id, load_id=load_id)
@@ -800,6 +824,21 @@ def _store(
         rejected_examples=tuple(reject_examples),
         duration_s=duration,
     )
+
+
+def _drop(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Drop the named temp views and tables (views first: they may read the tables)."""
+    kinds = dict(
+        con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_catalog = 'temp' AND table_name IN (SELECT unnest(?::VARCHAR[]))",
+            [list(names)],
+        ).fetchall()
+    )
+    for name in names:
+        if name in kinds:
+            keyword = "VIEW" if "VIEW" in str(kinds[name]).upper() else "TABLE"
+            con.execute(f"DROP {keyword} temp.main.{quote_ident(name)}")
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_MISSING_VALUES",
     "WIDE_COLUMNS",
     "ColumnProfile",
+    "case_profile_sql",
     "profile_columns",
     "wide_attributes_sql",
     "without_placeholders",
@@ -41,6 +42,8 @@ class ColumnProfile:
     case_columns: tuple[str, ...]
     event_columns: tuple[str, ...]
     placeholders: tuple[tuple[str, int, tuple[str, ...]], ...] = ()
+    # columns profiled per case into the temp table `sf_case_profile` (see `case_profile_sql`)
+    profiled: tuple[str, ...] = ()
 
 
 def without_placeholders(column: str, missing_values: tuple[str, ...]) -> str:
@@ -78,10 +81,12 @@ def profile_columns(
             con, case_column, attribute_columns, role_columns, missing_values, split
         )
     case_cols = tuple(c for c in attribute_columns if constant.get(c, False))
+    narrow = split and 0 < len(attribute_columns) <= WIDE_COLUMNS
     return ColumnProfile(
         case_cols,
         tuple(c for c in attribute_columns if c not in case_cols),
         tuple(p for p in placeholders if p[1] > 0),
+        tuple(attribute_columns) if narrow else (),
     )
 
 
@@ -126,19 +131,41 @@ def _profile_narrow(
     constant: dict[str, bool] = {}
     if split and columns:
         cleaned = {c for c, _, _ in placeholders}
-        # min = max (or all null) is "constant", without the cost of count(DISTINCT ...)
+        # One pass groups the rows by case, keeping per column its smallest and largest value
+        # and how often it is filled: min = max (or all null) is "constant", without the cost of
+        # count(DISTINCT ...), and the case attributes are later taken from the same table
+        # instead of grouping the file a second time.
         parts = []
-        for c in columns:
+        for i, c in enumerate(columns):
             v = without_placeholders(c, missing if c in cleaned else ())
-            parts.append(
-                f"bool_and((min({v}) = max({v}) AND count({v}) = count(*)) OR count({v}) = 0) "
-                "OVER ()"
-            )
+            parts += [f"min({v}) AS __min{i}", f"max({v}) AS __max{i}", f"count({v}) AS __n{i}"]
+        case = quote_ident(case_column)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE sf_case_profile AS "
+            f"SELECT NULLIF(trim(CAST({case} AS VARCHAR)), '') AS __case_id, "
+            f"count(*) AS __rows, {', '.join(parts)} FROM sf_raw GROUP BY {case}"
+        )
         flags = con.execute(
-            f"SELECT {', '.join(parts)} FROM sf_raw GROUP BY {quote_ident(case_column)} LIMIT 1"
+            "SELECT "
+            + ", ".join(
+                f"bool_and((__min{i} = __max{i} AND __n{i} = __rows) OR __n{i} = 0)"
+                for i in range(len(columns))
+            )
+            + " FROM sf_case_profile"
         ).fetchone()
         constant = dict(zip(columns, flags or [False] * len(columns), strict=True))
     return constant, placeholders
+
+
+def case_profile_sql(profiled: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    """SELECT case_id, one column per name in `columns` (a subset of `profiled`): each case's
+    value of these case attributes, from `sf_case_profile` (constant columns: min is the value,
+    placeholders already read as missing)."""
+    firsts = "".join(f", any_value(__min{profiled.index(c)}) AS {quote_ident(c)}" for c in columns)
+    return (
+        f"SELECT __case_id AS case_id{firsts} FROM sf_case_profile "
+        "WHERE __case_id IS NOT NULL GROUP BY __case_id"
+    )
 
 
 def _profile_wide(

@@ -4,6 +4,9 @@
 -- (needs at least $min_samples of them, else the log-wide $quantile of all follow-up gaps), or
 -- the configured $idle_threshold_s for every activity. A case is stalled when it did not end at
 -- an end activity and has been idle longer than normal.
+-- A case's last event is the last activity of its variant, at its last timestamp (events are in
+-- time order); start_ts / end_ts are the stored case's. Reads sf_flow_cases and
+-- sf_flow_variant_counts (flows.prepare_case_views).
 -- Parameters: $as_of, $end_ids, $quantile, $min_samples, $idle_threshold_s.
 CREATE OR REPLACE TEMP TABLE sf_case_status AS
 WITH gaps AS (
@@ -11,18 +14,24 @@ WITH gaps AS (
     FROM sf_events
     WHERE next_ts IS NOT NULL
 ),
-per_activity AS (
-    SELECT activity_id, count(*) AS n, quantile_cont(gap_s, $quantile) AS q
-    FROM gaps GROUP BY activity_id
+normal AS MATERIALIZED (
+    -- per activity and log-wide (grouping 1) in one pass over the gaps
+    SELECT activity_id, grouping(activity_id) AS log_wide, count(*) AS n,
+           quantile_cont(gap_s, $quantile) AS q
+    FROM gaps
+    GROUP BY GROUPING SETS ((activity_id), ())
 ),
-log_wide AS (
-    SELECT quantile_cont(gap_s, $quantile) AS q FROM gaps
-),
+per_activity AS (SELECT activity_id, n, q FROM normal WHERE log_wide = 0),
+log_wide AS (SELECT q FROM normal WHERE log_wide = 1),
 last_events AS (
-    SELECT case_no, activity_id, ts FROM sf_events WHERE next_activity_id IS NULL
+    SELECT c.case_no, c.case_start_ts, c.case_end_ts,
+           v.variant[len(v.variant)] AS activity_id,
+           c.end_ts AS ts
+    FROM sf_flow_cases c
+    JOIN sf_flow_variant_counts v USING (variant_no)
 ),
 judged AS (
-    SELECT c.case_no, c.case_id, c.start_ts, c.end_ts,
+    SELECT l.case_no, l.case_start_ts AS start_ts, l.case_end_ts AS end_ts,
            l.activity_id AS last_activity_id,
            l.ts AS last_ts,
            greatest(date_diff('microsecond', l.ts, $as_of::TIMESTAMP) / 1e6, 0.0) AS idle_s,
@@ -33,10 +42,9 @@ judged AS (
            CASE WHEN $idle_threshold_s IS NOT NULL THEN 'configured'
                 WHEN p.n >= $min_samples THEN 'learned'
                 WHEN w.q IS NOT NULL THEN 'log-wide' END AS threshold_source
-    FROM sf_cases c
-    JOIN last_events l USING (case_no)
+    FROM last_events l
     LEFT JOIN per_activity p ON p.activity_id = l.activity_id
-    CROSS JOIN log_wide w
+    LEFT JOIN log_wide w ON true
 )
 SELECT *, coalesce(NOT ended AND idle_s > threshold_s, false) AS stalled
 FROM judged

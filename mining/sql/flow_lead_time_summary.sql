@@ -6,7 +6,4 @@ SELECT count(*) AS cases,
        quantile_cont(lead_s, [0.5, 0.9]) AS q,
        min(lead_s) AS min_s,
        max(lead_s) AS max_s
-FROM (
-    SELECT n_events, (epoch_us(end_ts) - epoch_us(start_ts)) / 1e6 AS lead_s
-    FROM sf_flow_case_facts
-)
+FROM sf_flow_cases

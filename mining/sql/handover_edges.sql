@@ -1,5 +1,6 @@
--- The hand-over pairs ranked up to $top in `sf_handover_pairs`, in full detail: count, distinct
--- cases, mean, median, P90 and total wait (exact), with the groups' names.
+-- The $top hand-over pairs of `sf_handover_pairs` ranked first (by count, ties by the ids), in
+-- full detail: count, distinct cases, mean, median, P90 and total wait (exact), with the
+-- groups' names.
 -- Parameters: $log_id, $level, $top.
 WITH labels AS (
     SELECT team_id AS id, name FROM teams WHERE log_id = $log_id AND $level = 'team'
@@ -7,10 +8,10 @@ WITH labels AS (
     SELECT resource_id, name FROM resources WHERE log_id = $log_id AND $level = 'resource'
 ),
 top_pairs AS (
-    SELECT source, target, pair_rank FROM sf_handover_pairs WHERE pair_rank <= $top
+    SELECT source, target FROM sf_handover_pairs ORDER BY count DESC, source, target LIMIT $top
 ),
 per_pair AS (
-    SELECT h.source, h.target, any_value(p.pair_rank) AS pair_rank,
+    SELECT h.source, h.target,
            count(*) AS count,
            count(DISTINCT h.case_no) AS cases,
            avg(h.wait_s) AS mean_wait_s,
@@ -18,7 +19,7 @@ per_pair AS (
            quantile_cont(h.wait_s, 0.9) AS p90_wait_s,
            sum(h.wait_s) AS total_wait_s
     FROM sf_handovers h
-    JOIN top_pairs p ON p.source = h.source AND p.target = h.target
+    SEMI JOIN top_pairs p ON p.source = h.source AND p.target = h.target
     GROUP BY h.source, h.target
 )
 SELECT s.name AS source, t.name AS target,

@@ -1,9 +1,9 @@
--- Every hand-over pair of `sf_handovers` with its count, ranked by count (ties by the ids), kept
--- as the temp table `sf_handover_pairs (source, target, count, pair_rank)`. Counting is one
--- hash aggregate however many pairs there are; quantiles and distinct cases are left to
--- handover_edges.sql, for the top-ranked pairs only.
+-- Every hand-over pair of `sf_handovers` with its count, kept as the temp table
+-- `sf_handover_pairs (source, target, count)`. Counting is one hash aggregate however many pairs
+-- there are; the ranking keeps only the top pairs (handover_pair_totals.sql,
+-- handover_edges.sql), and quantiles and distinct cases are left to handover_edges.sql, for
+-- those pairs only.
 CREATE OR REPLACE TEMP TABLE sf_handover_pairs AS
-SELECT source, target, count(*) AS count,
-       row_number() OVER (ORDER BY count(*) DESC, source, target) AS pair_rank
+SELECT source, target, count(*) AS count
 FROM sf_handovers
 GROUP BY source, target

@@ -13,12 +13,27 @@ SELECT m.case_no,
        v.attributes,
        $load_id::INTEGER AS load_id,
        v.source_row,
-       (row_number() OVER (
-           PARTITION BY m.case_no, a.activity_id, v.ts, v.start_ts, r.resource_id, t.team_id,
-                        v.lifecycle
-           ORDER BY v.source_row))::INTEGER AS occurrence
+       1::INTEGER AS occurrence
 FROM sf_valid v
 JOIN sf_case_map m USING (case_id)
-JOIN activities a ON a.log_id = $log_id AND a.name = v.activity
-LEFT JOIN resources r ON r.log_id = $log_id AND r.name = v.resource
-LEFT JOIN teams t ON t.log_id = $log_id AND t.name = v.team
+JOIN sf_activity_map a ON a.name = v.activity
+LEFT JOIN sf_resource_map r ON r.name = v.resource
+LEFT JOIN sf_team_map t ON t.name = v.team;
+-- Identical events are rare: only those whose 64-bit hash of the identifying fields repeats
+-- are numbered (in file order), every other event is the first of its kind. A hash collision
+-- only brings two different events into the exact numbering below, which still tells them apart.
+CREATE OR REPLACE TEMP TABLE sf_repeats AS
+SELECT source_row,
+       (row_number() OVER (
+           PARTITION BY case_no, activity_id, ts, start_ts, resource_id, team_id, lifecycle
+           ORDER BY source_row))::INTEGER AS occurrence
+FROM sf_coded
+WHERE hash(case_no, activity_id, ts, start_ts, resource_id, team_id, lifecycle) IN (
+    SELECT hash(case_no, activity_id, ts, start_ts, resource_id, team_id, lifecycle)
+    FROM sf_coded
+    GROUP BY 1
+    HAVING count(*) > 1
+);
+UPDATE sf_coded SET occurrence = r.occurrence
+FROM sf_repeats r
+WHERE r.occurrence > 1 AND sf_coded.source_row = r.source_row

@@ -1,11 +1,17 @@
--- Exact duplicate events (collateral events): every copy after the first. Events are grouped by
--- a 64-bit hash of all their fields (see quality_form_based_capture.sql on collisions).
-WITH copies AS MATERIALIZED (
-    SELECT hash(case_id, activity, ts, start_ts, resource, team, lifecycle, attributes) AS key,
-           count(*) - 1 AS extra,
-           list(source_row ORDER BY source_row)[1:5] AS rows
-    FROM sf_valid
-    GROUP BY 1
+-- Exact duplicate events (collateral events): every copy after the first. Only events that share
+-- case and timestamp with another one (sf_same_time, see quality_same_time_groups.sql) can be
+-- copies; they are grouped by a 64-bit hash of all their fields.
+WITH candidates AS MATERIALIZED (
+    SELECT hash(v.case_id, v.activity, v.ts, v.start_ts, v.resource, v.team, v.lifecycle,
+                v.attributes) AS key,
+           v.source_row
+    FROM sf_valid v
+    SEMI JOIN sf_same_time g ON g.case_key = hash(v.case_id) AND g.ts = v.ts
+),
+copies AS MATERIALIZED (
+    SELECT key, count(*) - 1 AS extra, list(source_row ORDER BY source_row)[1:5] AS rows
+    FROM candidates
+    GROUP BY key
     HAVING count(*) > 1
 )
 SELECT coalesce(sum(extra), 0) AS affected,

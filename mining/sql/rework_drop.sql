@@ -1,2 +1,3 @@
--- Free sf_rework_occurrences (a row per event) once the rework figures are read.
+-- Free the rework tables once the rework figures are read.
 DROP TABLE IF EXISTS sf_rework_occurrences;
+DROP TABLE IF EXISTS sf_rework_variant_activities;

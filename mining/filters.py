@@ -212,6 +212,12 @@ def shared_selection(
             _SHARED[id(con)] = previous
 
 
+def sharing(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None) -> bool:
+    """True inside a `shared_selection` block on this selection (tables built there are kept)."""
+    state = _SHARED.get(id(con))
+    return state is not None and state.valid and state.key == state.views == _key(log_id, flt)
+
+
 def build_once(
     con: duckdb.DuckDBPyConnection,
     log_id: int,
@@ -226,7 +232,7 @@ def build_once(
     block; they are dropped when it ends)."""
     state = _SHARED.get(id(con))
     names = (tables,) if isinstance(tables, str) else tables
-    if state is None or not state.valid or not state.key == state.views == _key(log_id, flt):
+    if state is None or not sharing(con, log_id, flt):
         build()
         return False
     if any(state.built.get(name, _NOT_BUILT) != version for name in names):

@@ -33,7 +33,7 @@ import duckdb
 
 from mining import store
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter, build_once
+from mining.filters import LogFilter, apply_filter, build_once, sharing
 
 __all__ = [
     "ActivityCount",
@@ -199,7 +199,7 @@ def discover_dfg(
     >>> discover_dfg(con, 1, flt=LogFilter(variants_top_k=3)).counts()
     {}
     """
-    prepare_case_views(con, log_id, flt)
+    prepare_case_views(con, log_id, flt, per_case=False)
     params = {"log_id": int(log_id)}
     edges = tuple(
         DfgEdge(
@@ -364,25 +364,34 @@ def get_activity_statistics(
     return tuple(result)
 
 
-def prepare_case_views(con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None) -> None:
+def prepare_case_views(
+    con: duckdb.DuckDBPyConnection, log_id: int, flt: LogFilter | None, *, per_case: bool = True
+) -> None:
     """Apply `flt` and define the case-level tables and views the flow queries read:
     `sf_flow_case_facts` (view, per case: id, variant, size, first/last timestamp),
     `sf_flow_variant_counts` (numbered variants and their cases), `sf_flow_cases` (per case:
     variant number, size, first/last timestamp, lead time), `sf_flow_edge_cases` (cases per
     directly-follows edge) and `sf_flow_activity_case_counts` (occurrences, cases, starts, ends
     per activity). For other mining modules that need the same case facts (built once per
-    `shared_selection`); not part of the public API.
+    `shared_selection`); not part of the public API. `per_case=False`: the caller reads no
+    `sf_flow_cases`, so outside a `shared_selection` it is not built.
 
     Case counts are sums over the variants' case counts: a log has far fewer variants than
     events, and counting distinct cases over millions of events is the slow part of a map.
     """
-    apply_filter(con, log_id, flt)
+    # the filter is applied by _define_case_facts when building; inside a shared_selection
+    # whose tables are built its views are in force already
 
-    def build() -> None:
+    def build(with_cases: bool = True) -> None:
         _define_case_facts(con, log_id, flt)
-        for name in ("flow_variant_counts", "flow_cases", "flow_edge_cases"):
+        names = ("flow_variant_counts", "flow_cases") if with_cases else ("flow_variant_counts",)
+        for name in (*names, "flow_edge_cases", "flow_activity_case_counts"):
             con.execute(store.sql(name))
-        con.execute(store.sql("flow_activity_case_counts"))
+
+    if not per_case and not sharing(con, log_id, flt):
+        # a map on its own (the dashboard's filter changes) reads the variant counts only
+        build(with_cases=False)
+        return
 
     # the views over these tables are (re)defined with them
     build_once(con, log_id, flt, ("sf_flow_variant_counts", "sf_flow_cases"), build)

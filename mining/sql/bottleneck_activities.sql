@@ -4,7 +4,7 @@
 -- activity are the hand-overs into it, so its delay is the sum of the delays of the edges that
 -- end at it (sf_bottleneck_edges, bottleneck_edges.sql, with start-based waits).
 WITH into_activity AS (
-    SELECT target_id AS activity_id, sum(delay_s) AS delay_s
+    SELECT target_id AS activity_id, sum(delay_s::DECIMAL(18, 7))::DOUBLE AS delay_s
     FROM sf_bottleneck_edges
     GROUP BY target_id
 ),

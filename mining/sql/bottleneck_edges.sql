@@ -10,11 +10,11 @@ WITH baseline AS (
 SELECT w.source_id,
        w.target_id,
        count(*) AS n,
-       avg(w.wait_s) AS mean_s,
+       avg(w.wait_s::DECIMAL(18, 6)) AS mean_s,
        quantile_cont(w.wait_s, [0.5, 0.9]) AS q,
-       sum(w.wait_s) AS total_wait_s,
+       sum(w.wait_s::DECIMAL(18, 6))::DOUBLE AS total_wait_s,
        count(*) FILTER (WHERE w.wait_s > b.baseline_s) AS n_excess,
-       sum(greatest(w.wait_s - b.baseline_s, 0)) AS delay_s,
+       sum(greatest(w.wait_s - b.baseline_s, 0)::DECIMAL(18, 7))::DOUBLE AS delay_s,
        any_value(b.baseline_s) AS baseline_s
 FROM sf_bottleneck_waits w CROSS JOIN baseline b
 GROUP BY w.source_id, w.target_id

@@ -7,11 +7,11 @@ WITH edge_times AS (
     SELECT activity_id AS source_id,
            next_activity_id AS target_id,
            count(*) AS n,
-           avg(d) AS mean_s,
+           avg(d::DECIMAL(18, 6)) AS mean_s,
            quantile_cont(d, [0.5, 0.9]) AS q,
            min(d) AS min_s,
            max(d) AS max_s,
-           sum(d) AS total_s
+           sum(d::DECIMAL(18, 6))::DOUBLE AS total_s
     FROM (
         SELECT activity_id, next_activity_id, (epoch_us(next_ts) - epoch_us(ts)) / 1e6 AS d
         FROM sf_events

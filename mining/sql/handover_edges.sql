@@ -14,10 +14,10 @@ per_pair AS (
     SELECT h.source, h.target,
            count(*) AS count,
            count(DISTINCT h.case_no) AS cases,
-           avg(h.wait_s) AS mean_wait_s,
+           avg(h.wait_s::DECIMAL(18, 6)) AS mean_wait_s,
            median(h.wait_s) AS median_wait_s,
            quantile_cont(h.wait_s, 0.9) AS p90_wait_s,
-           sum(h.wait_s) AS total_wait_s
+           sum(h.wait_s::DECIMAL(18, 6))::DOUBLE AS total_wait_s
     FROM sf_handovers h
     SEMI JOIN top_pairs p ON p.source = h.source AND p.target = h.target
     GROUP BY h.source, h.target

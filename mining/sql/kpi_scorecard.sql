@@ -35,17 +35,17 @@ picked AS (
 times AS (
     SELECT count(*) FILTER (WHERE is_handling) AS response_cases,
            median(response_s) FILTER (WHERE is_handling) AS response_median,
-           avg(response_s) FILTER (WHERE is_handling) AS response_mean,
+           avg(response_s::DECIMAL(18, 6)) FILTER (WHERE is_handling) AS response_mean,
            quantile_cont(response_s, 0.9) FILTER (WHERE is_handling) AS response_p90,
            median(resolution_s) FILTER (WHERE is_resolution) AS resolution_median,
-           avg(resolution_s) FILTER (WHERE is_resolution) AS resolution_mean,
+           avg(resolution_s::DECIMAL(18, 6)) FILTER (WHERE is_resolution) AS resolution_mean,
            quantile_cont(resolution_s, 0.9) FILTER (WHERE is_resolution) AS resolution_p90
     FROM picked
 ),
 leads AS (
     SELECT count(*) AS cases,
            median(lead_s) AS lead_median,
-           avg(lead_s) AS lead_mean,
+           avg(lead_s::DECIMAL(18, 6)) AS lead_mean,
            quantile_cont(lead_s, 0.9) AS lead_p90
     FROM sf_flow_cases
 ),

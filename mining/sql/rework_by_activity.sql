@@ -18,14 +18,15 @@ WITH counts AS (
     HAVING count(*) FILTER (WHERE r.occurrences > 1) > 0
 ),
 per_case AS (
-    SELECT case_no, activity_id, sum(date_diff('microsecond', prev_ts, ts) / 1e6) AS extra_s
+    -- microseconds summed as integers: the totals do not depend on the order DuckDB adds them
+    SELECT case_no, activity_id, sum(date_diff('microsecond', prev_ts, ts)) AS extra_us
     FROM sf_rework_occurrences
     GROUP BY case_no, activity_id
 ),
 repeated AS (
     SELECT p.activity_id,
-           sum(p.extra_s) AS extra_time_s,
-           median(p.extra_s) AS median_extra_time_s,
+           sum(p.extra_us) / 1e6 AS extra_time_s,
+           median(p.extra_us / 1e6) AS median_extra_time_s,
            median(date_diff('microsecond', c.case_start_ts, c.case_end_ts) / 1e6)
                AS median_lead_time_s
     FROM per_case p

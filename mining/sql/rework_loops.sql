@@ -9,7 +9,7 @@ WITH repetitions AS (
            CASE WHEN o.seq - o.prev_seq - 1 <= $max_body
                 -- lists are 1-based: events prev_seq+1 .. seq-1 sit at prev_seq+2 .. seq
                 THEN v.variant[o.prev_seq + 2 : o.seq] END AS body,
-           date_diff('microsecond', o.prev_ts, o.ts) / 1e6 AS loop_s
+           date_diff('microsecond', o.prev_ts, o.ts) AS loop_us
     FROM sf_rework_occurrences o
     JOIN sf_flow_cases c USING (case_no)
     JOIN sf_flow_variant_counts v USING (variant_no)
@@ -17,8 +17,9 @@ WITH repetitions AS (
 SELECT activity_id, body,
        count(*) AS occurrences,
        count(DISTINCT case_no) AS cases,
-       sum(loop_s) AS extra_time_s,
-       median(loop_s) AS median_s
+       -- integer microseconds summed: totals independent of the order of addition
+       sum(loop_us) / 1e6 AS extra_time_s,
+       median(loop_us / 1e6) AS median_s
 FROM repetitions
 GROUP BY activity_id, body
 ORDER BY extra_time_s DESC, occurrences DESC, activity_id, body

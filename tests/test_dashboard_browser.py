@@ -253,6 +253,11 @@ def test_upload_goes_through_ingest_with_its_errors(
     page.get_by_role("button", name="Load", exact=True).wait_for(timeout=60_000)
     page.get_by_role("button", name="Load", exact=True).click()
     page.get_by_text("The file was not loaded:").wait_for(timeout=60_000)
+    # the reason is a text element of its own, which may render a moment after the heading
+    reason = page.locator('[data-testid="stText"]').filter(
+        has_text="cannot tell which column is the case"
+    )
+    reason.first.wait_for(timeout=60_000)
     message = page.locator('[data-testid="stText"]').all_inner_texts()
     assert any("cannot tell which column is the case" in m for m in message), message
     _no_errors(page)

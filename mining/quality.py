@@ -158,7 +158,8 @@ def check_staged_events(
     placeholders: tuple[tuple[str, int, tuple[str, ...]], ...] = (),
     type_notes: tuple[str, ...] = (),
 ) -> tuple[QualityFinding, ...]:
-    """Run every check over the temp table `sf_valid` (the rows that became events).
+    """Run every check over the temp table `sf_valid` (the rows that became events). The temp
+    table `sf_same_time` (the groups of events sharing case and timestamp) is left for storing.
 
     `placeholders` lists (column, count, values) of placeholder values read as missing."""
     findings: list[QualityFinding] = []
@@ -191,13 +192,14 @@ def check_staged_events(
         findings.append(
             QualityFinding("mixed_value_types", "mixed value types", "warning", 1, None, note)
         )
+    # one grouping by case and time serves the form-based capture and the duplicate checks, and
+    # the numbering of identical events when they are stored (load_coded_events.sql)
+    con.execute(sql("quality_same_time_groups"))
     if valid == 0:
         return tuple(findings)
 
     latest = (now or datetime.now(UTC)).replace(tzinfo=None) + timedelta(days=1)
     params = {"earliest": EARLIEST_PLAUSIBLE, "latest": latest}
-    # one grouping by case and time serves the form-based capture and the duplicate checks
-    con.execute(sql("quality_same_time_groups"))
     for check in EVENT_CHECKS:
         if check.needs_start and not has_start:
             continue

@@ -756,8 +756,11 @@ def _store(
             for name in (
                 *(() if fresh else ("load_merge_events", "load_delete_touched_events")),
                 "load_write_events",
-                "load_case_facts_fresh" if fresh else "load_case_facts",
-                "load_write_cases",
+                *(
+                    ("load_write_cases_fresh",)
+                    if fresh
+                    else ("load_case_facts", "load_write_cases")
+                ),
             ):
                 store.run_sql(con, name, log_id=log_id, load_id=load_id)
         duration = time.perf_counter() - started

@@ -52,8 +52,19 @@ def without_placeholders(column: str, missing_values: tuple[str, ...]) -> str:
     if not missing_values:
         return ident
     return (
-        f"CASE WHEN trim(CAST({ident} AS VARCHAR)) IN ({_listing(missing_values)}) "
+        f"CASE WHEN {_is_placeholder(f'CAST({ident} AS VARCHAR)', missing_values)} "
         f"THEN NULL ELSE {ident} END"
+    )
+
+
+def _is_placeholder(text: str, missing_values: tuple[str, ...]) -> str:
+    """SQL: is the VARCHAR expression `text`, trimmed, one of `missing_values`. Only values
+    no longer than the longest placeholder are compared with the list: the length test costs
+    far less than the comparisons, and almost every value of a column fails it."""
+    longest = max(len(v.encode("utf-8")) for v in missing_values)
+    return (
+        f"CASE WHEN strlen(trim({text})) <= {longest} "
+        f"THEN trim({text}) IN ({_listing(missing_values)}) ELSE false END"
     )
 
 
@@ -103,9 +114,7 @@ def _profile_narrow(
     placeholders: list[tuple[str, int, tuple[str, ...]]] = []
     counted = role_columns + columns
     if missing and counted:
-        hits = [
-            f"trim(CAST({quote_ident(c)} AS VARCHAR)) IN ({_listing(missing)})" for c in counted
-        ]
+        hits = [_is_placeholder(f"CAST({quote_ident(c)} AS VARCHAR)", missing) for c in counted]
         row = (
             con.execute(
                 "SELECT " + ", ".join(f"count(*) FILTER (WHERE {h})" for h in hits) + " FROM sf_raw"
@@ -177,7 +186,7 @@ def _profile_wide(
     split: bool,
 ) -> tuple[dict[str, bool], list[tuple[str, int, tuple[str, ...]]]]:
     counted = role_columns + columns
-    hit = f"trim(value) IN ({_listing(missing)})" if missing else "false"
+    hit = _is_placeholder("value", missing) if missing else "false"
     rows = con.execute(
         f"""
         SELECT name, bool_and(ok), sum(hits), list_distinct(flatten(list(seen)))
@@ -234,7 +243,7 @@ def wide_attributes_sql(
     `sf_raw`), built from the unpivoted columns; one expression per column would make DuckDB's
     planner crawl on thousands of columns. Values are text; `per_key` takes one value per key
     (case attributes, constant within the case)."""
-    hit = f"OR trim(value) IN ({_listing(missing)})" if missing else ""
+    hit = f"OR {_is_placeholder('value', missing)}" if missing else ""
     long = f"""
         SELECT __sf_key AS __key,
                CASE WHEN starts_with(name, 'case:') THEN name[6:] ELSE name END AS name,

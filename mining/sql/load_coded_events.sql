@@ -19,20 +19,21 @@ JOIN sf_case_map m USING (case_id)
 JOIN sf_activity_map a ON a.name = v.activity
 LEFT JOIN sf_resource_map r ON r.name = v.resource
 LEFT JOIN sf_team_map t ON t.name = v.team;
--- Identical events are rare: only those whose 64-bit hash of the identifying fields repeats
--- are numbered (in file order), every other event is the first of its kind. A hash collision
--- only brings two different events into the exact numbering below, which still tells them apart.
+-- Identical events are rare, and they share case and timestamp: only the events in the groups of
+-- events sharing both (sf_same_time, built by the data-quality checks, see
+-- quality_same_time_groups.sql) are numbered exactly (in file order), every other event is the
+-- first of its kind. A collision of the groups' 64-bit case hashes only brings more events into
+-- the exact numbering below, which still tells them apart.
 CREATE OR REPLACE TEMP TABLE sf_repeats AS
 SELECT source_row,
        (row_number() OVER (
            PARTITION BY case_no, activity_id, ts, start_ts, resource_id, team_id, lifecycle
            ORDER BY source_row))::INTEGER AS occurrence
 FROM sf_coded
-WHERE hash(case_no, activity_id, ts, start_ts, resource_id, team_id, lifecycle) IN (
-    SELECT hash(case_no, activity_id, ts, start_ts, resource_id, team_id, lifecycle)
-    FROM sf_coded
-    GROUP BY 1
-    HAVING count(*) > 1
+WHERE source_row IN (
+    SELECT v.source_row
+    FROM sf_valid v
+    SEMI JOIN sf_same_time g ON g.case_key = hash(v.case_id) AND g.ts = v.ts
 );
 UPDATE sf_coded SET occurrence = r.occurrence
 FROM sf_repeats r

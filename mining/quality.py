@@ -159,7 +159,8 @@ def check_staged_events(
     type_notes: tuple[str, ...] = (),
 ) -> tuple[QualityFinding, ...]:
     """Run every check over the temp table `sf_valid` (the rows that became events). The temp
-    table `sf_same_time` (the groups of events sharing case and timestamp) is left for storing.
+    tables `sf_same_time` (the groups of events sharing case and timestamp) and `sf_case_firsts`
+    (each case's first row) are left for storing.
 
     `placeholders` lists (column, count, values) of placeholder values read as missing."""
     findings: list[QualityFinding] = []
@@ -193,8 +194,10 @@ def check_staged_events(
             QualityFinding("mixed_value_types", "mixed value types", "warning", 1, None, note)
         )
     # one grouping by case and time serves the form-based capture and the duplicate checks, and
-    # the numbering of identical events when they are stored (load_coded_events.sql)
+    # the numbering of identical events when they are stored (load_coded_events.sql); one
+    # grouping by case serves the before-case-start check and the case numbers
     con.execute(sql("quality_same_time_groups"))
+    con.execute(sql("quality_case_firsts"))
     if valid == 0:
         return tuple(findings)
 

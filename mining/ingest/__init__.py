@@ -729,7 +729,7 @@ def _store(
         *(("load_fresh_events",) if fresh else ("load_new_events", "load_touched_cases")),
     ):
         store.run_sql(con, name, log_id=known_log, load_id=load_id)
-    _drop(con, "sf_valid", "sf_stage", "sf_repeats")
+    _drop(con, "sf_valid", "sf_stage", "sf_repeats", "sf_same_time", "sf_case_firsts")
     counts = store.one(
         con,
         "SELECT (SELECT count(*) FROM sf_coded), (SELECT count(*) FROM sf_new_events), "

@@ -1,9 +1,8 @@
 -- Case numbers for this load's cases: stored ones keep theirs, new ones continue the sequence
--- in order of first appearance in the file.
+-- in order of first appearance in the file (each case's first row: sf_case_firsts, built by the
+-- data-quality checks, see quality_case_firsts.sql).
 CREATE OR REPLACE TEMP TABLE sf_case_map AS
-WITH load_cases AS (
-    SELECT case_id, min(source_row) AS first_row FROM sf_valid GROUP BY case_id
-),
+WITH load_cases AS (SELECT case_id, first_row FROM sf_case_firsts),
 known AS (
     SELECT l.case_id, c.case_no
     FROM load_cases l JOIN cases c ON c.log_id = $log_id AND c.case_id = l.case_id

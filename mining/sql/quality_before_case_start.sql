@@ -1,7 +1,5 @@
 -- Events dated before the first recorded event of their case (recorded out of time order).
-WITH firsts AS (
-    SELECT case_id, arg_min(ts, source_row) AS first_ts FROM sf_valid GROUP BY case_id
-)
+WITH firsts AS (SELECT case_id, first_ts FROM sf_case_firsts)
 SELECT count(*) AS affected,
        list({'row': v.source_row, 'case': v.case_id, 'activity': v.activity,
              'timestamp': v.ts::VARCHAR, 'case_first_recorded': f.first_ts::VARCHAR}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
@@ -190,8 +190,10 @@ def beside(
     try:
         yield future.result
     finally:
-        if not future.done():
+        # the work may not have reached its query yet when first interrupted
+        while not future.done():
             side.interrupt()
+            wait([future], timeout=0.1)
         pool.shutdown(wait=True)
         side.close()
 

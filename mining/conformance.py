@@ -25,8 +25,10 @@ rewritten with its places and transitions in a canonical order (`_canonical_net`
 refinement of the net's graph from labels and markings), and aligned with pm4py's Dijkstra
 search (`Variants.VERSION_DIJKSTRA_LESS_MEMORY`), whose choices follow that order only, with
 pm4py's standard costs (10000 per log or model move, 1 per silent step): optimal costs, hence
-fitness, are the ones A* gives. Alignments run in this process (no worker processes); only an
-alignment that hits `max_seconds_per_variant` can vary with the machine's speed.
+fitness, are the ones A* gives. Alignments run one after the other (pm4py's multiprocessing is
+off), in this process or in one child process running the same code (`start_conformance`'s
+`isolate`); only an alignment that hits `max_seconds_per_variant` can vary with the machine's
+speed.
 
 >>> import tempfile, pathlib
 >>> from mining import store
@@ -203,8 +205,9 @@ def start_conformance(
     isolate: bool | None = None,
 ) -> Callable[[], ConformanceResult]:
     """`check_conformance` in two halves: the variants are read now, the model is discovered
-    and the variants aligned in a thread (pm4py, no SQL), and the returned function waits for
-    it and finishes (per-case fitness stored on `con`, result returned; errors raised there).
+    and the variants aligned beside the caller (pm4py, no SQL), and the returned function waits
+    for that and finishes (per-case fitness stored on `con`, result returned; errors raised
+    there).
     Meanwhile the caller may run other queries on `con`, provided it does not change the
     filter views before calling it.
 

@@ -178,7 +178,73 @@ def _rule_accuracy(log: CaseLog, acts: int, act_next: np.ndarray, width: int) ->
     """Per case attribute, per activity: how many of its executions the best one-attribute
     lookup rule 'if attribute = v then successor = mode' gets right (the sum over the
     attribute's values of the most common successor's count). `act_next` is each event's
-    activity * `width` + successor + 1 (-1, the case end, becomes 0)."""
+    activity * `width` + successor + 1 (-1, the case end, becomes 0).
+
+    The counts per (value, activity, successor) come from one dense count over all events by
+    the case's combination of attribute values, added up per value of each attribute: the
+    same integers as a count over all events per attribute."""
+    if not log.attributes:
+        return {}
+    keys = acts * width
+    combined = _value_combinations(log, keys)
+    if combined is None:  # too many combinations for a dense count: one count per attribute
+        return _rule_accuracy_each(log, acts, act_next, width)
+    combination, values_of = combined
+    combinations = len(next(iter(values_of.values())))
+    key = np.take(combination, log.case)
+    key *= keys
+    key += act_next
+    counts = np.bincount(key, minlength=combinations * keys).reshape(combinations, keys)
+    del key
+    right: dict[str, Any] = {}
+    for attribute, value in values_of.items():
+        by_value = np.zeros((len(log.attribute_values[attribute]) + 1, keys), dtype=counts.dtype)
+        np.add.at(by_value, value, counts)
+        best = by_value.reshape(-1, acts, width).max(axis=2)  # per (value, activity)
+        right[attribute] = best.sum(axis=0)
+    return right
+
+
+def _value_combinations(log: CaseLog, keys: int) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    """Per case: the number of its combination of attribute value codes (0 .. combinations-1);
+    per attribute and combination: its value code + 1 (0: missing). None where a dense count
+    of combinations x `keys` would be too large."""
+    combination = np.zeros(log.cases, dtype=np.int64)
+    size = 1
+    for attribute, column in log.attributes.items():
+        values = len(log.attribute_values[attribute]) + 1  # -1 (missing) becomes its own value
+        combination *= values
+        combination += column
+        combination += 1
+        size *= values
+        if size > DENSE_COUNTS:  # number the combinations that occur
+            combination, size = _renumber(combination, size)
+            if size * keys > DENSE_COUNTS:
+                return None
+    combination, size = _renumber(combination, size)
+    if size * keys > DENSE_COUNTS:
+        return None
+    example = np.zeros(size, dtype=np.int64)  # a case of each combination
+    example[combination] = np.arange(log.cases)
+    values_of = {attribute: column[example] + 1 for attribute, column in log.attributes.items()}
+    return combination, values_of
+
+
+def _renumber(numbers: np.ndarray, size: int) -> tuple[np.ndarray, int]:
+    """`numbers` (0 .. size-1) as 0 .. distinct-1, in the same order, and how many distinct."""
+    if size <= DENSE_COUNTS:
+        present = np.zeros(size, dtype=bool)
+        present[numbers] = True
+        number = np.cumsum(present) - 1
+        return number[numbers], int(present.sum())
+    seen = np.unique(numbers)
+    return np.searchsorted(seen, numbers), len(seen)
+
+
+def _rule_accuracy_each(
+    log: CaseLog, acts: int, act_next: np.ndarray, width: int
+) -> dict[str, Any]:
+    """`_rule_accuracy` with one count over all events per attribute."""
     right: dict[str, Any] = {}
     key = np.empty(len(log.case), dtype=np.int64)  # one buffer for every attribute's keys
     for attribute, column in log.attributes.items():

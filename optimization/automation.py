@@ -165,7 +165,8 @@ def _group_max(key: np.ndarray, groups: int, width: int) -> np.ndarray:
 def _distinct_by(groups: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
     """Per group id (0 .. count-1): how many distinct values >= 0 it has among the pairs."""
     known = values >= 0
-    groups, values = groups[known], values[known]
+    if not known.all():  # (the usual case, every value known, needs no selection)
+        groups, values = groups[known], values[known]
     width = int(values.max()) + 1 if len(values) else 1
     if count * width <= 1 << 26:  # a group x value bitmap instead of sorting the pairs
         seen = np.zeros(count * width, dtype=bool)
@@ -258,6 +259,21 @@ def _rule_accuracy_each(
     return right
 
 
+def _flag_counts(act: np.ndarray, acts: int, flags: tuple[np.ndarray, ...]) -> list[list[int]]:
+    """Per flag (at most 8, one bool per event), per activity id: how many of its events have
+    the flag. One dense count of activity x combination of flags, added up per flag."""
+    bits = np.zeros(len(act), dtype=np.uint8)
+    for b, flag in enumerate(flags):
+        bits |= flag.view(np.uint8) << b
+    key = act << len(flags)
+    key |= bits
+    del bits
+    width = 1 << len(flags)
+    counts = np.bincount(key, minlength=acts * width).reshape(acts, width)
+    combination = np.arange(width)
+    return [counts[:, (combination >> b) & 1 == 1].sum(axis=1).tolist() for b in range(len(flags))]
+
+
 def profile_activities(
     log: CaseLog,
     options: CandidateOptions,
@@ -291,9 +307,9 @@ def profile_activities(
     is_last[log.last] = True
     stalled_after = is_last & log.stalled[log.case]
     exception = repeated | exception_next | stalled_after
-    wait_after = np.full(n, np.nan)
+    wait_after = np.empty(n)
     wait_after[:-1] = log.wait_before[1:]
-    wait_after[is_last] = np.nan
+    wait_after[is_last] = np.nan  # the last event (n - 1) included
     month = log.ts - log.ts.min()
     month /= 30.44 * DAY
     month = np.floor(month, out=month).astype(np.int64)
@@ -314,13 +330,11 @@ def profile_activities(
         b["source"] for b in sections["bottlenecks"] if (b.get("delay_share") or 0) >= 0.1
     }
 
-    def per_activity(flag: np.ndarray) -> list[int]:
-        """How many events of each activity have `flag`."""
-        return np.bincount(log.act[flag], minlength=acts).tolist()
-
-    exceptions, repeats, stalls = (per_activity(f) for f in (exception, repeated, stalled_after))
-    by_systems, instants = per_activity(by_system), per_activity(log.segment <= INSTANT_S)
-    same_units, openings = per_activity(same_unit), per_activity(log.prev_act == -1)
+    flags = (exception, repeated, stalled_after, by_system, log.segment <= INSTANT_S, same_unit)
+    exceptions, repeats, stalls, by_systems, instants, same_units, openings = _flag_counts(
+        log.act, acts, (*flags, log.prev_act == -1)
+    )
+    del flags
     width = acts + 1  # successor or predecessor + 1 (-1, none, becomes 0)
     act_next = log.act * width
     act_next += log.next_act
@@ -336,18 +350,26 @@ def profile_activities(
     resource_counts = _distinct_by(log.act, log.resource, acts)
     teams = log.team >= 0
     team_width = int(log.team.max()) + 1 if teams.any() else 1
-    team_counts = (
-        _counts_by(acts, log.act[teams] * team_width + log.team[teams], team_width)
-        if acts * team_width <= DENSE_COUNTS
-        else None
-    )
+    team_counts = None
+    if acts * team_width <= DENSE_COUNTS:
+        every = teams.all()  # then no selection is needed
+        team_key = (log.act if every else log.act[teams]) * team_width
+        team_key += log.team if every else log.team[teams]
+        team_counts = _counts_by(acts, team_key, team_width)
+        del team_key
     type_counts = None
     if type_attr is not None:
         labels = len(log.attribute_values[type_attr])
         first_time = ~repeated  # each case once per activity
         values = log.attributes[type_attr][log.case[first_time]]
+        type_key = log.act[first_time]
         known = values >= 0
-        type_counts = _counts_by(acts, log.act[first_time][known] * labels + values[known], labels)
+        if not known.all():
+            type_key, values = type_key[known], values[known]
+        type_key *= labels
+        type_key += values
+        type_counts = _counts_by(acts, type_key, labels)
+        del type_key, values
     handovers_sorted = handovers_per_case[case_sorted]
 
     profiles = []

@@ -470,7 +470,11 @@ def _pingpong_events(log: CaseLog, x: int, y: int) -> np.ndarray:
     a, b, c = log.act[at], log.act[at + 1], log.act[at + 2]
     pair = ((a == x) & (b == y)) | ((a == y) & (b == x))
     third = at[(log.case[at] == log.case[at + 2]) & (a == c) & pair]
-    idx = np.unique(np.concatenate((third, third + 1, third + 2)))
+    member = np.zeros(n, dtype=bool)  # the triples' events, ascending and each once
+    for step in (0, 1, 2):
+        member[third + step] = True
+    idx = np.flatnonzero(member)
+    del member
     if not len(idx):
         return idx
     # contiguous member stretches within one case are runs

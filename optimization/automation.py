@@ -305,7 +305,8 @@ def profile_activities(
     repeated[order] = repeat_sorted
     is_last = np.zeros(n, dtype=bool)
     is_last[log.last] = True
-    stalled_after = is_last & log.stalled[log.case]
+    stalled_after = np.zeros(n, dtype=bool)  # the last events of the stalled cases
+    stalled_after[log.last[log.stalled]] = True
     exception = repeated | exception_next | stalled_after
     wait_after = np.empty(n)
     wait_after[:-1] = log.wait_before[1:]
@@ -317,7 +318,10 @@ def profile_activities(
     system_words = tuple(w.lower() for w in options.system_resources)
     system_res = {k for k, v in log.resource_names.items() if _matches(v, system_words)}
     system_team = {k for k, v in log.team_names.items() if _matches(v, system_words)}
-    by_system = np.isin(log.resource, list(system_res)) | np.isin(log.team, list(system_team))
+    by_system = np.zeros(n, dtype=bool)
+    for ids, units in ((system_res, log.resource), (system_team, log.team)):
+        if ids:
+            by_system |= np.isin(units, list(ids))
     starts_with = np.bincount(log.act[log.first], minlength=acts)
     handover_unit = log.team if (log.team >= 0).any() else log.resource
     change_of_unit = np.zeros(n, dtype=bool)

@@ -579,12 +579,12 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
             changed |= resumed
 
     at, saving, work_removed = _per_event(updates)
-    per_case_saving = np.bincount(log.case[at], weights=saving, minlength=log.cases)
-    per_case_work = np.bincount(log.case[at], weights=work_removed, minlength=log.cases)
+    touched = log.case[at]  # ascending, as the events
+    per_case_saving = np.bincount(touched, weights=saving, minlength=log.cases)
+    per_case_work = np.bincount(touched, weights=work_removed, minlength=log.cases)
     lead_after = lead_before.copy()
     # closed cases end earlier by their saving (the others' saving is 0: nothing changes);
     # still-open cases keep their age
-    touched = log.case[at]  # ascending, as the events
     first, _last = _case_ends(touched)
     closed = touched[first]
     closed = closed[~log.stalled[closed]]

@@ -504,8 +504,9 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
     # no longer takes; one (events, saving, work) entry per update, events ascending
     updates: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
     removed: np.ndarray | None = None  # events dropped by an earlier change (None: none yet)
-    lead_before = log.lead_times()
-    work_before = log.work()
+    # the log's own per-case figures, shared read-only (each replay's "after" is new)
+    lead_before = _read_only(log._lead_times)
+    work_before = _read_only(log._work)
     stalled_after = log.stalled.copy()
     extra_lead = np.zeros(log.cases)
     extra_work = np.zeros(log.cases)
@@ -598,11 +599,18 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
         lead_after=lead_after,
         work_before=work_before,
         work_after=work_after,
-        stalled_before=log.stalled.copy(),
+        stalled_before=_read_only(log.stalled),
         stalled_after=stalled_after,
         changed=changed,
         resumed_from=resumed_from,
     )
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    """A view of `values` that cannot be written to (a shared array stays as it is)."""
+    view = values.view()
+    view.flags.writeable = False
+    return view
 
 
 def _per_event(

@@ -27,6 +27,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Collection
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -178,8 +179,8 @@ def mine_log(
     options = options or MiningOptions()
     log_id = store.log_id_for(con, log_name)
     # every section reads the same selection: its views and shared tables are built once
-    with shared_selection(con, log_id, options.flt):
-        return _mine(con, log_name, log_id, options, progress)
+    with shared_selection(con, log_id, options.flt), ExitStack() as beside:
+        return _mine(con, log_name, log_id, options, progress, beside)
 
 
 def _mine(
@@ -188,6 +189,7 @@ def _mine(
     log_id: int,
     options: MiningOptions,
     progress: Progress | None,
+    beside: ExitStack,
 ) -> MiningRun:
     say = progress or (lambda _message: None)
     started = time.perf_counter()
@@ -204,9 +206,10 @@ def _mine(
             "Widen the filter, or load events first."
         )
     if options.conformance:
-        # importing pm4py, discovery and alignments take seconds of Python: they run in a thread
-        # (no SQL there) while the sections below query DuckDB, which releases the GIL. Every
-        # section applies the same filter, so the views conformance finishes on are the same.
+        # importing pm4py, discovery and alignments take seconds of Python: they run beside the
+        # sections below (in a child process when this one has not imported pm4py, else in a
+        # thread; no SQL there). Every section applies the same filter, so the views
+        # conformance finishes on are the same.
         finish_conformance = conformance.start_conformance(
             con,
             log_id,
@@ -224,6 +227,37 @@ def _mine(
     lead = flows.summarize_lead_times(con, log_id, flt=flt)
     summary["lead_time"] = _scalars(lead)
     summary["variants"] = {"distinct": len(variants), "kept": len(rows["variants"])}
+
+    say("break points")
+    breaks = breakpoints.find_breakpoints(
+        con,
+        log_id,
+        flt=flt,
+        as_of=options.as_of,
+        idle_threshold_s=options.idle_threshold_s,
+        end_activities=options.end_activities,
+    )
+    as_of = breaks.as_of
+    end_activities = breaks.end_activities
+    rows["breakpoints"] = breaks.rows
+    rows["stalled_cases"] = tuple(StalledCase(c) for c in breaks.stalled_case_ids)
+    summary["breakpoints"] = _scalars(breaks)
+    # root causes read the log, the filter and the stalled cases only: they run on a connection
+    # of their own beside the sections below
+    stalled = breaks.stalled_case_ids
+    root_causes = beside.enter_context(
+        store.beside(
+            con,
+            lambda side: rootcause.find_root_causes_by_outcome(
+                side,
+                log_id,
+                flt=flt,
+                as_of=as_of,
+                end_activities=end_activities,
+                stalled_case_ids=stalled,
+            ),
+        )
+    )
 
     say("bottlenecks")
     rows["bottlenecks"] = bottlenecks.find_bottlenecks(con, log_id, flt=flt)
@@ -248,20 +282,6 @@ def _mine(
     rows["handovers_resource"] = people.edges
     summary["handovers_resource"] = _scalars(people)
 
-    say("break points")
-    breaks = breakpoints.find_breakpoints(
-        con,
-        log_id,
-        flt=flt,
-        as_of=options.as_of,
-        idle_threshold_s=options.idle_threshold_s,
-        end_activities=options.end_activities,
-    )
-    as_of = breaks.as_of
-    end_activities = breaks.end_activities
-    rows["breakpoints"] = breaks.rows
-    rows["stalled_cases"] = tuple(StalledCase(c) for c in breaks.stalled_case_ids)
-    summary["breakpoints"] = _scalars(breaks)
     if options.sla_targets_s or options.default_sla_s is not None:
         if not options.sla_attribute:
             raise InputError(
@@ -304,14 +324,7 @@ def _mine(
         summary["conformance"] = {"available": False, "note": "conformance not requested"}
 
     say("root causes")
-    by_outcome = rootcause.find_root_causes_by_outcome(
-        con,
-        log_id,
-        flt=flt,
-        as_of=as_of,
-        end_activities=end_activities,
-        stalled_case_ids=breaks.stalled_case_ids,
-    )
+    by_outcome = root_causes()
     for outcome, causes in by_outcome.items():
         rows[f"root_causes_{outcome}"] = causes.causes
         summary[f"root_causes_{outcome}"] = _scalars(causes)

@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
 from mining.errors import StorageError, UnknownLogError
 from mining.settings import read_settings
+
+T = TypeVar("T")
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -171,6 +174,28 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+@contextmanager
+def beside(
+    con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T]
+) -> Iterator[Callable[[], T]]:
+    """Run `work` in a thread on a connection of its own (a cursor of `con`: the same database,
+    its own temporary tables and views) while the caller goes on with `con`; yields the
+    function that waits for `work` and returns its result or raises its error. Leaving the
+    block before that interrupts the work's query and waits for it."""
+    side = con.cursor()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="servflow-beside")
+    future = pool.submit(work, side)
+    try:
+        yield future.result
+    finally:
+        # the work may not have reached its query yet when first interrupted
+        while not future.done():
+            side.interrupt()
+            wait([future], timeout=0.1)
+        pool.shutdown(wait=True)
+        side.close()
 
 
 def log_id_for(con: duckdb.DuckDBPyConnection, name: str) -> int:

@@ -304,3 +304,72 @@ def test_rediscovered_models_give_the_same_deviations(generated):
             for r in (check_conformance(con, log_id, max_variants=100) for _ in range(4))
         }
     assert len(results) == 1
+
+
+def test_a_child_process_discovers_and_aligns_as_this_one_does(generated):
+    from mining.conformance import start_conformance
+
+    _log, db = generated
+    with store.connect(db) as con:
+        log_id = store.log_id_for(con, "t")
+        here = start_conformance(con, log_id, max_variants=100, isolate=False)()
+        cases_here = read_case_fitness(con)
+        child = start_conformance(con, log_id, max_variants=100, isolate=True)()
+        cases_child = read_case_fitness(con)
+        with pytest.raises(InputError, match="isolate"):
+            start_conformance(con, log_id, model=discover_process_model(con, log_id), isolate=True)
+    assert here.deviations and here.log_fitness is not None and here.log_fitness < 1.0
+    assert child == here
+    assert cases_child == cases_here
+
+
+def test_the_child_loads_only_the_pm4py_modules_it_uses(generated):
+    import pickle
+    import subprocess
+    import sys
+
+    from mining.conformance import _AlignJob
+    from mining.discovery import load_log_variants
+
+    _log, db = generated
+    with store.connect(db, read_only=True) as con:
+        variants = tuple(load_log_variants(con, store.log_id_for(con, "t")))
+    job = _AlignJob(variants, 0.2, 20, None, 30.0)
+    script = (
+        "import pickle, sys\n"
+        "from mining.align_worker import load_pm4py_lazily\n"
+        "from mining.conformance import _align\n"
+        "assert load_pm4py_lazily()\n"
+        "found = _align(None, pickle.loads(sys.stdin.buffer.read()))\n"
+        "heavy = [m for m in ('matplotlib', 'graphviz', 'pm4py.vis') if m in sys.modules]\n"
+        "print(len(found.alignments), heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=pickle.dumps(job),
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert done.stdout.decode().split() == ["20", "[]"]
+
+
+def test_a_failing_child_is_reported_with_its_error():
+    import pickle
+    import subprocess
+    import sys
+
+    from mining.conformance import _child_result
+
+    done = subprocess.run(
+        [sys.executable, "-m", "mining.align_worker"],
+        input=pickle.dumps({"not": "a job"}),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert b"expected an _AlignJob, got dict" in done.stderr
+    with pytest.raises(RuntimeError, match=r"exit status 2: .*expected an _AlignJob"):
+        _child_result(done.returncode, done.stdout, done.stderr)

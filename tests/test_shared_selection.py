@@ -71,3 +71,65 @@ def test_shared_selection_gives_the_standalone_figures(telecom) -> None:
             "SELECT table_name FROM duckdb_tables() WHERE table_name = 'sf_activity_times'"
         ).fetchall()
         assert _sections(con, log_id, projected) == alone[projected]
+
+
+def test_root_causes_beside_the_sections_are_those_computed_alone(telecom) -> None:
+    from mining import rootcause
+
+    db, _ = telecom(7, 2000)
+    with store.connect(db, read_only=True) as con:
+        log_id = store.log_id_for(con, "telecom")
+        flt = LogFilter(exclude_activities=("满意度回访",))
+        breaks = breakpoints.find_breakpoints(con, log_id, flt=flt)
+        given = {
+            "as_of": breaks.as_of,
+            "end_activities": breaks.end_activities,
+            "stalled_case_ids": breaks.stalled_case_ids,
+        }
+        alone = rootcause.find_root_causes_by_outcome(con, log_id, flt=flt, **given)
+        assert alone["lead_time"].causes and breaks.stalled_case_ids
+        with (
+            shared_selection(con, log_id, flt),
+            store.beside(
+                con,
+                lambda side: rootcause.find_root_causes_by_outcome(side, log_id, flt=flt, **given),
+            ) as wait,
+        ):
+            # the main connection works under the same filter meanwhile
+            sections = _sections(con, log_id, flt)
+            beside = wait()
+        assert _figures(beside) == _figures(alone)
+        assert sections == _sections(con, log_id, flt)
+
+
+def test_work_beside_reports_its_error_and_is_interrupted_when_left() -> None:
+    import time
+
+    import duckdb
+    import pytest
+
+    with store.connect_memory() as con:
+        con.execute("CREATE TABLE t AS SELECT range AS i FROM range(10)")
+        con.execute("CREATE TEMP TABLE only_here AS SELECT 1 AS x")
+        # the side connection reads the database's tables, not this connection's temp tables
+        with store.beside(con, lambda side: side.execute("SELECT sum(i) FROM t").fetchall()) as w:
+            assert w() == [(45,)]
+        with (
+            pytest.raises(duckdb.CatalogException, match="only_here"),
+            store.beside(con, lambda side: side.execute("SELECT * FROM only_here").fetchall()) as w,
+        ):
+            w()
+        # leaving the block early stops a query that would run for minutes
+        started = time.monotonic()
+        with (
+            pytest.raises(KeyError),
+            store.beside(
+                con,
+                lambda side: side.execute(
+                    "SELECT sum(hash(i)) FROM range(100000000000) r(i)"
+                ).fetchall(),
+            ),
+        ):
+            raise KeyError("stop")
+        assert time.monotonic() - started < 30
+        assert con.execute("SELECT count(*) FROM t").fetchall() == [(10,)]

@@ -315,9 +315,14 @@ def profile_activities(
     month /= 30.44 * DAY
     month = np.floor(month, out=month).astype(np.int64)
     month_total = np.bincount(month)
-    system_words = tuple(w.lower() for w in options.system_resources)
-    system_res = {k for k, v in log.resource_names.items() if _matches(v, system_words)}
-    system_team = {k for k, v in log.team_names.items() if _matches(v, system_words)}
+    # the words as `_matches` compares them (lowered twice), lowered once for every name
+    system_words = tuple(w.lower().lower() for w in options.system_resources)
+    system_res = {
+        k for k, v in log.resource_names.items() if any(w in v.lower() for w in system_words)
+    }
+    system_team = {
+        k for k, v in log.team_names.items() if any(w in v.lower() for w in system_words)
+    }
     by_system = np.zeros(n, dtype=bool)
     for ids, units in ((system_res, log.resource), (system_team, log.team)):
         if ids:

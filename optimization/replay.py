@@ -327,8 +327,8 @@ def _in_case_order(case_no: np.ndarray, seq: np.ndarray) -> bool:
 
 def _case_index(case_no: np.ndarray, numbers: np.ndarray, lookup: np.ndarray) -> np.ndarray:
     """Each event's case index (its case's position in `numbers`, ascending case numbers), for
-    events in case order: a running count of case changes where every case of `numbers` has
-    events, else through `lookup`."""
+    events in case order: each case's position repeated over its events (the case number
+    changes where a case starts) where every case of `numbers` has events, else `lookup`."""
     n = len(case_no)
     if n and len(numbers):
         boundary = np.empty(n, dtype=bool)

@@ -165,7 +165,8 @@ def _group_max(key: np.ndarray, groups: int, width: int) -> np.ndarray:
 def _distinct_by(groups: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
     """Per group id (0 .. count-1): how many distinct values >= 0 it has among the pairs."""
     known = values >= 0
-    groups, values = groups[known], values[known]
+    if not known.all():  # (the usual case, every value known, needs no selection)
+        groups, values = groups[known], values[known]
     width = int(values.max()) + 1 if len(values) else 1
     if count * width <= 1 << 26:  # a group x value bitmap instead of sorting the pairs
         seen = np.zeros(count * width, dtype=bool)
@@ -178,7 +179,73 @@ def _rule_accuracy(log: CaseLog, acts: int, act_next: np.ndarray, width: int) ->
     """Per case attribute, per activity: how many of its executions the best one-attribute
     lookup rule 'if attribute = v then successor = mode' gets right (the sum over the
     attribute's values of the most common successor's count). `act_next` is each event's
-    activity * `width` + successor + 1 (-1, the case end, becomes 0)."""
+    activity * `width` + successor + 1 (-1, the case end, becomes 0).
+
+    The counts per (value, activity, successor) come from one dense count over all events by
+    the case's combination of attribute values, added up per value of each attribute: the
+    same integers as a count over all events per attribute."""
+    if not log.attributes:
+        return {}
+    keys = acts * width
+    combined = _value_combinations(log, keys)
+    if combined is None:  # too many combinations for a dense count: one count per attribute
+        return _rule_accuracy_each(log, acts, act_next, width)
+    combination, values_of = combined
+    combinations = len(next(iter(values_of.values())))
+    key = np.take(combination, log.case)
+    key *= keys
+    key += act_next
+    counts = np.bincount(key, minlength=combinations * keys).reshape(combinations, keys)
+    del key
+    right: dict[str, Any] = {}
+    for attribute, value in values_of.items():
+        by_value = np.zeros((len(log.attribute_values[attribute]) + 1, keys), dtype=counts.dtype)
+        np.add.at(by_value, value, counts)
+        best = by_value.reshape(-1, acts, width).max(axis=2)  # per (value, activity)
+        right[attribute] = best.sum(axis=0)
+    return right
+
+
+def _value_combinations(log: CaseLog, keys: int) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    """Per case: the number of its combination of attribute value codes (0 .. combinations-1);
+    per attribute and combination: its value code + 1 (0: missing). None where a dense count
+    of combinations x `keys` would be too large."""
+    combination = np.zeros(log.cases, dtype=np.int64)
+    size = 1
+    for attribute, column in log.attributes.items():
+        values = len(log.attribute_values[attribute]) + 1  # -1 (missing) becomes its own value
+        combination *= values
+        combination += column
+        combination += 1
+        size *= values
+        if size > DENSE_COUNTS:  # number the combinations that occur
+            combination, size = _renumber(combination, size)
+            if size * keys > DENSE_COUNTS:
+                return None
+    combination, size = _renumber(combination, size)
+    if size * keys > DENSE_COUNTS:
+        return None
+    example = np.zeros(size, dtype=np.int64)  # a case of each combination
+    example[combination] = np.arange(log.cases)
+    values_of = {attribute: column[example] + 1 for attribute, column in log.attributes.items()}
+    return combination, values_of
+
+
+def _renumber(numbers: np.ndarray, size: int) -> tuple[np.ndarray, int]:
+    """`numbers` (0 .. size-1) as 0 .. distinct-1, in the same order, and how many distinct."""
+    if size <= DENSE_COUNTS:
+        present = np.zeros(size, dtype=bool)
+        present[numbers] = True
+        number = np.cumsum(present) - 1
+        return number[numbers], int(present.sum())
+    seen = np.unique(numbers)
+    return np.searchsorted(seen, numbers), len(seen)
+
+
+def _rule_accuracy_each(
+    log: CaseLog, acts: int, act_next: np.ndarray, width: int
+) -> dict[str, Any]:
+    """`_rule_accuracy` with one count over all events per attribute."""
     right: dict[str, Any] = {}
     key = np.empty(len(log.case), dtype=np.int64)  # one buffer for every attribute's keys
     for attribute, column in log.attributes.items():
@@ -190,6 +257,21 @@ def _rule_accuracy(log: CaseLog, acts: int, act_next: np.ndarray, width: int) ->
         best = _group_max(key, values * acts, width)  # per (value, activity)
         right[attribute] = best.reshape(values, acts).sum(axis=0)
     return right
+
+
+def _flag_counts(act: np.ndarray, acts: int, flags: tuple[np.ndarray, ...]) -> list[list[int]]:
+    """Per flag (at most 8, one bool per event), per activity id: how many of its events have
+    the flag. One dense count of activity x combination of flags, added up per flag."""
+    bits = np.zeros(len(act), dtype=np.uint8)
+    for b, flag in enumerate(flags):
+        bits |= flag.view(np.uint8) << b
+    key = act << len(flags)
+    key |= bits
+    del bits
+    width = 1 << len(flags)
+    counts = np.bincount(key, minlength=acts * width).reshape(acts, width)
+    combination = np.arange(width)
+    return [counts[:, (combination >> b) & 1 == 1].sum(axis=1).tolist() for b in range(len(flags))]
 
 
 def profile_activities(
@@ -223,19 +305,28 @@ def profile_activities(
     repeated[order] = repeat_sorted
     is_last = np.zeros(n, dtype=bool)
     is_last[log.last] = True
-    stalled_after = is_last & log.stalled[log.case]
+    stalled_after = np.zeros(n, dtype=bool)  # the last events of the stalled cases
+    stalled_after[log.last[log.stalled]] = True
     exception = repeated | exception_next | stalled_after
-    wait_after = np.full(n, np.nan)
+    wait_after = np.empty(n)
     wait_after[:-1] = log.wait_before[1:]
-    wait_after[is_last] = np.nan
+    wait_after[is_last] = np.nan  # the last event (n - 1) included
     month = log.ts - log.ts.min()
     month /= 30.44 * DAY
     month = np.floor(month, out=month).astype(np.int64)
     month_total = np.bincount(month)
-    system_words = tuple(w.lower() for w in options.system_resources)
-    system_res = {k for k, v in log.resource_names.items() if _matches(v, system_words)}
-    system_team = {k for k, v in log.team_names.items() if _matches(v, system_words)}
-    by_system = np.isin(log.resource, list(system_res)) | np.isin(log.team, list(system_team))
+    # the words as `_matches` compares them (lowered twice), lowered once for every name
+    system_words = tuple(w.lower().lower() for w in options.system_resources)
+    system_res = {
+        k for k, v in log.resource_names.items() if any(w in v.lower() for w in system_words)
+    }
+    system_team = {
+        k for k, v in log.team_names.items() if any(w in v.lower() for w in system_words)
+    }
+    by_system = np.zeros(n, dtype=bool)
+    for ids, units in ((system_res, log.resource), (system_team, log.team)):
+        if ids:
+            by_system |= np.isin(units, list(ids))
     starts_with = np.bincount(log.act[log.first], minlength=acts)
     handover_unit = log.team if (log.team >= 0).any() else log.resource
     change_of_unit = np.zeros(n, dtype=bool)
@@ -248,13 +339,11 @@ def profile_activities(
         b["source"] for b in sections["bottlenecks"] if (b.get("delay_share") or 0) >= 0.1
     }
 
-    def per_activity(flag: np.ndarray) -> list[int]:
-        """How many events of each activity have `flag`."""
-        return np.bincount(log.act[flag], minlength=acts).tolist()
-
-    exceptions, repeats, stalls = (per_activity(f) for f in (exception, repeated, stalled_after))
-    by_systems, instants = per_activity(by_system), per_activity(log.segment <= INSTANT_S)
-    same_units, openings = per_activity(same_unit), per_activity(log.prev_act == -1)
+    flags = (exception, repeated, stalled_after, by_system, log.segment <= INSTANT_S, same_unit)
+    exceptions, repeats, stalls, by_systems, instants, same_units, openings = _flag_counts(
+        log.act, acts, (*flags, log.prev_act == -1)
+    )
+    del flags
     width = acts + 1  # successor or predecessor + 1 (-1, none, becomes 0)
     act_next = log.act * width
     act_next += log.next_act
@@ -270,18 +359,26 @@ def profile_activities(
     resource_counts = _distinct_by(log.act, log.resource, acts)
     teams = log.team >= 0
     team_width = int(log.team.max()) + 1 if teams.any() else 1
-    team_counts = (
-        _counts_by(acts, log.act[teams] * team_width + log.team[teams], team_width)
-        if acts * team_width <= DENSE_COUNTS
-        else None
-    )
+    team_counts = None
+    if acts * team_width <= DENSE_COUNTS:
+        every = teams.all()  # then no selection is needed
+        team_key = (log.act if every else log.act[teams]) * team_width
+        team_key += log.team if every else log.team[teams]
+        team_counts = _counts_by(acts, team_key, team_width)
+        del team_key
     type_counts = None
     if type_attr is not None:
         labels = len(log.attribute_values[type_attr])
         first_time = ~repeated  # each case once per activity
         values = log.attributes[type_attr][log.case[first_time]]
+        type_key = log.act[first_time]
         known = values >= 0
-        type_counts = _counts_by(acts, log.act[first_time][known] * labels + values[known], labels)
+        if not known.all():
+            type_key, values = type_key[known], values[known]
+        type_key *= labels
+        type_key += values
+        type_counts = _counts_by(acts, type_key, labels)
+        del type_key, values
     handovers_sorted = handovers_per_case[case_sorted]
 
     profiles = []

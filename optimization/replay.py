@@ -44,6 +44,41 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> Any:
     return con.execute(text, used or None)
 
 
+def query_arrays(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> Any:
+    """`optimization/sql/<name>.sql` as a pyarrow Table: DuckDB fills Arrow buffers on all its
+    threads, several times faster than `fetchnumpy` for millions of rows."""
+    text = _sql(name)
+    used = {k: v for k, v in params.items() if f"${k}" in text}
+    return con.sql(text, params=used or None).to_arrow_table()
+
+
+def _numbers(table: Any, column: str) -> np.ndarray:
+    """A numeric or boolean column without NULLs of an Arrow table as one (new) numpy array,
+    read from the chunks' buffers (`Array.to_numpy` would import pandas)."""
+    arrow_type = table.schema.field(column).type
+    boolean = str(arrow_type) == "bool"
+    dtype = np.dtype(bool) if boolean else np.dtype(arrow_type.to_pandas_dtype())
+    parts = []
+    for chunk in table.column(column).chunks:
+        if chunk.null_count:
+            raise ValueError(f"column {column} holds NULLs")
+        data = chunk.buffers()[1]
+        if boolean:  # one bit per value, least significant first
+            bits = np.unpackbits(
+                np.frombuffer(data, dtype=np.uint8),
+                count=chunk.offset + len(chunk),
+                bitorder="little",
+            )
+            parts.append(bits[chunk.offset :].view(bool))
+        else:
+            parts.append(
+                np.frombuffer(
+                    data, dtype=dtype, count=len(chunk), offset=chunk.offset * dtype.itemsize
+                )
+            )
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
 SAMPLE_CASES = 2000  # cases read first to rule out attributes with many values
 
 
@@ -228,10 +263,22 @@ def load_cases(
     run = run_row(con, run_id)
     log_id = int(run["log_id"])
     apply_filter(con, log_id, _run_filter(run["filter"]))
-    events = run_query(con, "opt_events").fetchnumpy()
-    cases = run_query(con, "opt_cases", run_id=run_id).fetchnumpy()
-    lookup = case_no_to_index(np.asarray(cases["case_no"], dtype=np.int64))
-    case = lookup[np.asarray(events["case_no"], dtype=np.int64)]
+    events = query_arrays(con, "opt_events")
+    columns = {
+        name: _numbers(events, name)
+        for name in ("case_no", "activity_id", "ts_s", "start_s", "resource_id", "team_id")
+    }
+    seq = _numbers(events, "seq")
+    del events
+    if not _in_case_order(columns["case_no"], seq):
+        # the rows in (case, position) order, as ORDER BY case_no, seq gives them
+        order = np.lexsort((seq, columns["case_no"]))
+        columns = {name: values[order] for name, values in columns.items()}
+    del seq
+    cases = query_arrays(con, "opt_cases", run_id=run_id)
+    numbers = _numbers(cases, "case_no").astype(np.int64)
+    lookup = case_no_to_index(numbers)
+    case = _case_index(columns["case_no"], numbers, lookup)
     codes, attribute_values = _attributes(con, max_values, lookup) if attributes else ({}, {})
 
     def names(table: str, key: str) -> dict[int, str]:
@@ -241,7 +288,7 @@ def load_cases(
         return {int(k): str(v) for k, v in rows.fetchall()}
 
     as_of = run["as_of"]
-    ts = np.asarray(events["ts_s"], dtype=np.float64)
+    ts = np.asarray(columns["ts_s"], dtype=np.float64)
     as_of_s = (
         (as_of - datetime(1970, 1, 1)).total_seconds()
         if as_of is not None
@@ -256,16 +303,42 @@ def load_cases(
         team_names=names("teams", "team_id"),
         resource_names=names("resources", "resource_id"),
         case=case,
-        act=np.asarray(events["activity_id"], dtype=np.int64),
+        act=np.asarray(columns["activity_id"], dtype=np.int64),
         ts=ts,
-        start=np.asarray(events["start_s"], dtype=np.float64),
-        resource=np.asarray(events["resource_id"]),  # int32 ids: compared, counted, looked up
-        team=np.asarray(events["team_id"]),
-        case_ids=tuple(cases["case_id"].tolist()),
-        stalled=np.asarray(cases["stalled"], dtype=bool),
+        start=np.asarray(columns["start_s"], dtype=np.float64),
+        resource=columns["resource_id"],  # int32 ids: compared, counted, looked up
+        team=columns["team_id"],
+        case_ids=tuple(cases.column("case_id").to_pylist()),
+        stalled=np.asarray(_numbers(cases, "stalled"), dtype=bool),
         attributes=codes,
         attribute_values=attribute_values,
     )
+
+
+def _in_case_order(case_no: np.ndarray, seq: np.ndarray) -> bool:
+    """True when the rows are in (case number, position in the case) order already."""
+    if len(case_no) < 2:
+        return True
+    later, earlier = case_no[1:], case_no[:-1]
+    if not (later >= earlier).all():
+        return False
+    return bool(((seq[1:] > seq[:-1]) | (later != earlier)).all())
+
+
+def _case_index(case_no: np.ndarray, numbers: np.ndarray, lookup: np.ndarray) -> np.ndarray:
+    """Each event's case index (its case's position in `numbers`, ascending case numbers), for
+    events in case order: each case's position repeated over its events (the case number
+    changes where a case starts) where every case of `numbers` has events, else `lookup`."""
+    n = len(case_no)
+    if n and len(numbers):
+        boundary = np.empty(n, dtype=bool)
+        boundary[0] = True
+        np.not_equal(case_no[1:], case_no[:-1], out=boundary[1:])
+        starts = np.flatnonzero(boundary)
+        if len(starts) == len(numbers) and np.array_equal(case_no[starts], numbers):
+            lengths = np.diff(np.append(starts, n))
+            return np.repeat(np.arange(len(starts), dtype=np.int64), lengths)
+    return lookup[np.asarray(case_no, dtype=np.int64)]
 
 
 def case_no_to_index(numbers: np.ndarray) -> np.ndarray:
@@ -285,9 +358,9 @@ def _attributes(
     if not keys:
         return {}, {}
     if any('"' in k or "\\" in k for k in keys):  # names a JSON path cannot quote
-        data = run_query(
+        data = query_arrays(
             con, "opt_case_attributes_any_keys", attributes=keys, max_values=max_values
-        ).fetchnumpy()
+        )
     else:
         paths = [f'$."{k}"' for k in keys]
         sample = run_query(con, "opt_case_attribute_sample", paths=paths, cases=SAMPLE_CASES)
@@ -297,30 +370,39 @@ def _attributes(
             paths = [p for i, p in enumerate(paths) if i not in many]
         if not keys:
             return {}, {}
-        data = run_query(
-            con, "opt_case_attributes", paths=paths, max_values=max_values
-        ).fetchnumpy()
+        data = query_arrays(con, "opt_case_attributes", paths=paths, max_values=max_values)
     cases = len(lookup) and int((lookup >= 0).sum())
+    k = _numbers(data, "k")
+    case_no = _numbers(data, "case_no")
+    code = _numbers(data, "code")
+    heads = np.flatnonzero(case_no < 0)  # one row per coded value, with its text
+    texts = [  # the coded values' rows, in row order: the other rows' texts are NULL
+        text
+        for chunk in data.column("value").chunks
+        if chunk.null_count < len(chunk)
+        for text in chunk.to_pylist()
+        if text is not None
+    ]
+    if len(texts) != len(heads):
+        raise InputError("The case attribute values could not be read: mine the log again.")
+    del data
+    # per attribute (row k), per case: the value code, -1 where missing; one scatter
+    table = np.full((len(keys), cases), -1, dtype=np.int64)
+    rows = case_no >= 0
+    at = lookup[case_no[rows]]
+    ok = at >= 0
+    if ok.all():
+        table[k[rows], at] = code[rows]
+    else:
+        table[k[rows][ok], at[ok]] = code[rows][ok]
+    head_k, head_code = k[heads], code[heads]
     codes: dict[str, np.ndarray] = {}
     values: dict[str, tuple[str, ...]] = {}
-    k = np.asarray(data["k"], dtype=np.int64)
-    case_no = np.asarray(data["case_no"], dtype=np.int64)
-    code = np.asarray(data["code"], dtype=np.int64)
-    heads = np.flatnonzero(case_no < 0)  # one row per coded value, with its text
-    texts = np.ma.getdata(data["value"])
-    rows = np.flatnonzero(case_no >= 0)
-    order = rows[np.argsort(k[rows], kind="stable")]  # case rows grouped by attribute
-    bounds = np.searchsorted(k[order], np.arange(len(keys) + 1))
-    for i in sorted(set(k[heads].tolist())):  # attribute name order, as `keys`
-        head = heads[k[heads] == i]
-        head = head[np.argsort(code[head])]
-        at_rows = order[bounds[i] : bounds[i + 1]]
-        column = np.full(cases, -1, dtype=np.int64)
-        at = lookup[case_no[at_rows]]
-        ok = at >= 0
-        column[at[ok]] = code[at_rows][ok]
-        codes[keys[i]] = column
-        values[keys[i]] = tuple(str(t) for t in texts[head].tolist())
+    for i in sorted(set(head_k.tolist())):  # attribute name order, as `keys`
+        head = np.flatnonzero(head_k == i)
+        head = head[np.argsort(head_code[head])]
+        codes[keys[i]] = table[i]
+        values[keys[i]] = tuple(str(texts[j]) for j in head.tolist())
     return codes, values
 
 
@@ -388,7 +470,11 @@ def _pingpong_events(log: CaseLog, x: int, y: int) -> np.ndarray:
     a, b, c = log.act[at], log.act[at + 1], log.act[at + 2]
     pair = ((a == x) & (b == y)) | ((a == y) & (b == x))
     third = at[(log.case[at] == log.case[at + 2]) & (a == c) & pair]
-    idx = np.unique(np.concatenate((third, third + 1, third + 2)))
+    member = np.zeros(n, dtype=bool)  # the triples' events, ascending and each once
+    for step in (0, 1, 2):
+        member[third + step] = True
+    idx = np.flatnonzero(member)
+    del member
     if not len(idx):
         return idx
     # contiguous member stretches within one case are runs
@@ -418,8 +504,9 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
     # no longer takes; one (events, saving, work) entry per update, events ascending
     updates: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
     removed: np.ndarray | None = None  # events dropped by an earlier change (None: none yet)
-    lead_before = log.lead_times()
-    work_before = log.work()
+    # the log's own per-case figures, shared read-only (each replay's "after" is new)
+    lead_before = _read_only(log._lead_times)
+    work_before = _read_only(log._work)
     stalled_after = log.stalled.copy()
     extra_lead = np.zeros(log.cases)
     extra_work = np.zeros(log.cases)
@@ -493,12 +580,12 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
             changed |= resumed
 
     at, saving, work_removed = _per_event(updates)
-    per_case_saving = np.bincount(log.case[at], weights=saving, minlength=log.cases)
-    per_case_work = np.bincount(log.case[at], weights=work_removed, minlength=log.cases)
+    touched = log.case[at]  # ascending, as the events
+    per_case_saving = np.bincount(touched, weights=saving, minlength=log.cases)
+    per_case_work = np.bincount(touched, weights=work_removed, minlength=log.cases)
     lead_after = lead_before.copy()
     # closed cases end earlier by their saving (the others' saving is 0: nothing changes);
     # still-open cases keep their age
-    touched = log.case[at]  # ascending, as the events
     first, _last = _case_ends(touched)
     closed = touched[first]
     closed = closed[~log.stalled[closed]]
@@ -512,11 +599,18 @@ def replay(log: CaseLog, changes: tuple[Change, ...], *, seed: int = 0) -> Repla
         lead_after=lead_after,
         work_before=work_before,
         work_after=work_after,
-        stalled_before=log.stalled.copy(),
+        stalled_before=_read_only(log.stalled),
         stalled_after=stalled_after,
         changed=changed,
         resumed_from=resumed_from,
     )
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    """A view of `values` that cannot be written to (a shared array stays as it is)."""
+    view = values.view()
+    view.flags.writeable = False
+    return view
 
 
 def _per_event(

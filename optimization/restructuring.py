@@ -288,11 +288,14 @@ def _distinct_per_case(log: CaseLog, unit: np.ndarray) -> np.ndarray:
     """Per case: how many distinct values (>= 0) of `unit` its events have."""
     width = int(unit.max()) + 1
     known = unit >= 0
+    case = log.case
+    if not known.all():  # (the usual case, every event's unit known, needs no selection)
+        case, unit = case[known], unit[known]
     if log.cases * width <= 1 << 26:  # a case x unit bitmap instead of sorting the events
         seen = np.zeros(log.cases * width, dtype=bool)
-        seen[log.case[known] * width + unit[known]] = True
+        seen[case * width + unit] = True
         return seen.reshape(log.cases, width).sum(axis=1)
-    keys = np.unique(log.case[known] * width + unit[known])
+    keys = np.unique(case * width + unit)
     return np.bincount(keys // width, minlength=log.cases)
 
 

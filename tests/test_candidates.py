@@ -517,3 +517,54 @@ def test_ids_are_stable_and_no_candidate_is_empty_or_noise(injected, tmp_path):
             assert not re.search(r"[+-]0\.0%", a.rationale)
             sentences = [s for s in a.rationale.split(". ") if s]
             assert len(sentences) == len(set(sentences))
+
+
+def test_rule_accuracy_and_case_order_match_direct_counts(mined_telecom, tmp_path):
+    """The rule accuracy counted per combination of attribute values is the per-attribute count
+    done by hand; the events read in stored order are the events in (case, position) order,
+    also under a filter that drops an activity (where they are sorted after reading)."""
+    from collections import Counter
+
+    from mining.filters import LogFilter
+    from mining.run import MiningOptions, mine_log
+    from optimization.automation import _rule_accuracy, _rule_accuracy_each
+    from optimization.replay import load_cases
+
+    source, _truth, run_id = mined_telecom(7, 1500)
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(source, db)
+    with store.connect(db) as con:
+        log = load_cases(con, run_id)
+        acts = int(log.act.max()) + 1
+        width = acts + 1
+        act_next = log.act * width + log.next_act + 1
+        right = _rule_accuracy(log, acts, act_next, width)
+        each = _rule_accuracy_each(log, acts, act_next, width)
+        assert list(right) == list(log.attributes) and len(right) >= 2
+        events = list(zip(log.case.tolist(), log.act.tolist(), log.next_act.tolist(), strict=True))
+        for attribute, column in log.attributes.items():
+            value = column.tolist()
+            counts = Counter((value[c], a, s) for c, a, s in events)
+            best: dict[tuple[int, int], int] = {}
+            for (v, a, _s), n in counts.items():
+                best[v, a] = max(best.get((v, a), 0), n)
+            by_hand = [sum(n for (_v, a), n in best.items() if a == act) for act in range(acts)]
+            assert right[attribute].tolist() == by_hand == each[attribute].tolist()
+
+        names = [
+            r[0] for r in con.execute("SELECT name FROM activities ORDER BY activity_id").fetchall()
+        ]
+        flt = LogFilter(exclude_activities=(names[1],))
+        projected = mine_log(con, "telecom", MiningOptions(flt=flt, conformance=False)).run_id
+        for run in (run_id, projected):
+            log = load_cases(con, run, attributes=False)
+            rows = con.execute(
+                "SELECT case_no, activity_id, epoch_us(ts) / 1e6 FROM sf_events "
+                "ORDER BY case_no, seq"
+            ).fetchall()
+            index = {number: i for i, number in enumerate(sorted({r[0] for r in rows}))}
+            assert log.cases == len(index)
+            assert log.case.tolist() == [index[r[0]] for r in rows]
+            assert log.act.tolist() == [r[1] for r in rows]
+            assert log.ts.tolist() == [r[2] for r in rows]
+        assert names[1] not in {log.activity_names[a] for a in set(log.act.tolist())}

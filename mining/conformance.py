@@ -25,10 +25,8 @@ rewritten with its places and transitions in a canonical order (`_canonical_net`
 refinement of the net's graph from labels and markings), and aligned with pm4py's Dijkstra
 search (`Variants.VERSION_DIJKSTRA_LESS_MEMORY`), whose choices follow that order only, with
 pm4py's standard costs (10000 per log or model move, 1 per silent step): optimal costs, hence
-fitness, are the ones A* gives. Alignments run one after the other (pm4py's multiprocessing is
-off), in this process or in one child process running the same code (`start_conformance`'s
-`isolate`); only an alignment that hits `max_seconds_per_variant` can vary with the machine's
-speed.
+fitness, are the ones A* gives. Alignments run in this process (no worker processes); only an
+alignment that hits `max_seconds_per_variant` can vary with the machine's speed.
 
 >>> import tempfile, pathlib
 >>> from mining import store
@@ -40,7 +38,6 @@ mining.errors.InputError: no cases to check ...
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, MutableSet, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -202,18 +199,12 @@ def start_conformance(
     variant_coverage: float | None = None,
     max_seconds_per_variant: float | None = 30.0,
     top_deviations: int | None = 50,
-    isolate: bool | None = None,
 ) -> Callable[[], ConformanceResult]:
     """`check_conformance` in two halves: the variants are read now, the model is discovered
-    and the variants aligned beside the caller (pm4py, no SQL), and the returned function waits
-    for that and finishes (per-case fitness stored on `con`, result returned; errors raised
-    there).
+    and the variants aligned in a thread (pm4py, no SQL), and the returned function waits for
+    it and finishes (per-case fitness stored on `con`, result returned; errors raised there).
     Meanwhile the caller may run other queries on `con`, provided it does not change the
     filter views before calling it.
-
-    `isolate`: discover and align in a child process of the same Python (`mining.align_worker`)
-    rather than in a thread; the default does so when a model is to be discovered and pm4py is
-    not imported in this process yet. The results are the same either way.
 
     >>> finish = start_conformance(con, log_id)  # doctest: +SKIP
     >>> result = finish()  # doctest: +SKIP
@@ -237,125 +228,53 @@ def start_conformance(
             f"no cases to check in log {log_id} under this filter; widen the filter "
             "or load the log first."
         )
-    job = _AlignJob(
-        variants=tuple(variants),
-        noise_threshold=discovery_noise_threshold,
-        max_variants=max_variants,
-        variant_coverage=variant_coverage,
-        max_seconds=max_seconds_per_variant,
-    )
-    if isolate is None:
-        # pm4py's import is most of the work (seconds of Python): a process without it imports
-        # it in a child process, off this one's interpreter lock, so the SQL that runs meanwhile
-        # is not slowed; a process that has it already aligns in a thread
-        isolate = model is None and "pm4py" not in sys.modules and bool(sys.executable)
-    elif isolate and model is not None:
-        raise InputError("a given model is aligned in this process: isolate must be False.")
+    given = model
+
+    def align() -> tuple[ProcessModel, dict[int, dict[str, Any] | None]]:
+        # pm4py's package first, whole, in this one thread: importing parts of it from two
+        # threads at once can deadlock on its circular imports
+        import pm4py  # noqa: F401
+
+        found = (
+            given if given is not None else model_from_variants(variants, discovery_noise_threshold)
+        )
+        log_labels = {a for v in variants for a in v.activities}
+        model_labels = set(found.activities)
+        if not log_labels & model_labels:
+            raise InputError(
+                f"none of the activities of the model from {found.source} occurs in the log "
+                f"(model: {', '.join(sorted(model_labels)[:10])}; log: "
+                f"{', '.join(sorted(log_labels)[:10])}). Conformance compares labels exactly: "
+                "check spelling, spaces and language of the model's task names."
+            )
+        chosen = _variants_to_align(variants, max_variants, variant_coverage)
+        return found, _align_variants(found, chosen, max_seconds_per_variant)
+
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="servflow-conformance")
-    future = pool.submit(_align_in_child, job) if isolate else pool.submit(_align, model, job)
+    future = pool.submit(align)
     pool.shutdown(wait=False)
 
     def finish() -> ConformanceResult:
-        aligned = future.result()
-        return _summarize(con, aligned, variants, max_variants, variant_coverage, top_deviations)
+        found, alignments = future.result()
+        return _summarize(
+            con, found, variants, alignments, max_variants, variant_coverage, top_deviations
+        )
 
     return finish
 
 
-@dataclass(frozen=True, slots=True)
-class _AlignJob:
-    """What discovery and alignment need: plain data, so a child process can be sent it."""
-
-    variants: tuple[LogVariant, ...]
-    noise_threshold: float
-    max_variants: int | None
-    variant_coverage: float | None
-    max_seconds: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Aligned:
-    """The model's source and activities and the alignments by variant number (None: timed
-    out): all that the summary reads, as plain data."""
-
-    model_source: str
-    model_activities: tuple[str, ...]
-    alignments: dict[int, dict[str, Any] | None]
-
-
-def _align(given: ProcessModel | None, job: _AlignJob) -> _Aligned:
-    """Discover the model (unless `given`) and align the chosen variants, in this process."""
-    # pm4py's package first, whole, in this one thread: importing parts of it from two
-    # threads at once can deadlock on its circular imports
-    import pm4py  # noqa: F401
-
-    variants = job.variants
-    found = given if given is not None else model_from_variants(variants, job.noise_threshold)
-    log_labels = {a for v in variants for a in v.activities}
-    model_labels = set(found.activities)
-    if not log_labels & model_labels:
-        raise InputError(
-            f"none of the activities of the model from {found.source} occurs in the log "
-            f"(model: {', '.join(sorted(model_labels)[:10])}; log: "
-            f"{', '.join(sorted(log_labels)[:10])}). Conformance compares labels exactly: "
-            "check spelling, spaces and language of the model's task names."
-        )
-    chosen = _variants_to_align(variants, job.max_variants, job.variant_coverage)
-    alignments = _align_variants(found, chosen, job.max_seconds)
-    # alignments hold pm4py's moves as tuples of labels and ">>": plain data
-    return _Aligned(found.source, found.activities, alignments)
-
-
-def _align_in_child(job: _AlignJob) -> _Aligned:
-    """`_align(None, job)` in a child process running `mining.align_worker`."""
-    import os
-    import pickle
-    import subprocess
-
-    # the child finds the same modules as this process (an editable install, a source tree
-    # on the path, a test's root)
-    path = os.pathsep.join(p for p in sys.path if p)
-    done = subprocess.run(
-        [sys.executable, "-m", "mining.align_worker"],
-        input=pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL),
-        capture_output=True,
-        env=dict(os.environ, PYTHONPATH=path),
-        check=False,
-    )
-    return _child_result(done.returncode, done.stdout, done.stderr)
-
-
-def _child_result(returncode: int, stdout: bytes, stderr: bytes) -> _Aligned:
-    """The child's answer: its result, its input error raised again here, or a RuntimeError
-    with the end of its error output."""
-    import pickle
-
-    if returncode != 0 or not stdout:
-        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
-        raise RuntimeError(
-            f"the conformance process ({sys.executable} -m mining.align_worker) failed with "
-            f"exit status {returncode}: " + (" / ".join(tail) or "no error output")
-        )
-    # the child is this same code, started by this process: its answer is trusted
-    kind, value = pickle.loads(stdout)
-    if kind == "input_error":
-        raise InputError(str(value))
-    assert isinstance(value, _Aligned)
-    return value
-
-
 def _summarize(
     con: duckdb.DuckDBPyConnection,
-    aligned: _Aligned,
+    model: ProcessModel,
     variants: Sequence[LogVariant],
+    alignments: dict[int, dict[str, Any] | None],
     max_variants: int | None,
     variant_coverage: float | None,
     top_deviations: int | None,
 ) -> ConformanceResult:
     chosen = _variants_to_align(variants, max_variants, variant_coverage)
-    alignments = aligned.alignments
     log_labels = {a for v in variants for a in v.activities}
-    model_labels = set(aligned.model_activities)
+    model_labels = set(model.activities)
     fitness_rows: list[tuple[int, float]] = []
     per_variant: list[VariantFitness] = []
     dev_cases: Counter[tuple[str, DeviationKind]] = Counter()
@@ -446,8 +365,8 @@ def _summarize(
     left_out_variants = len(variants) - len(chosen)
     left_out_cases = total_cases - sum(v.cases for v in chosen)
     return ConformanceResult(
-        model_source=aligned.model_source,
-        model_activities=aligned.model_activities,
+        model_source=model.source,
+        model_activities=model.activities,
         log_activities_not_in_model=tuple(sorted(log_labels - model_labels)),
         model_activities_not_in_log=tuple(sorted(model_labels - log_labels)),
         cases=total_cases,

@@ -206,10 +206,9 @@ def _mine(
             "Widen the filter, or load events first."
         )
     if options.conformance:
-        # importing pm4py, discovery and alignments take seconds of Python: they run beside the
-        # sections below (in a child process when this one has not imported pm4py, else in a
-        # thread; no SQL there). Every section applies the same filter, so the views
-        # conformance finishes on are the same.
+        # importing pm4py, discovery and alignments take seconds of Python: they run in a thread
+        # (no SQL there) while the sections below query DuckDB, which releases the GIL. Every
+        # section applies the same filter, so the views conformance finishes on are the same.
         finish_conformance = conformance.start_conformance(
             con,
             log_id,

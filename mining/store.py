@@ -31,6 +31,7 @@ T = TypeVar("T")
 
 __all__ = [
     "SCHEMA_VERSION",
+    "beside",
     "connect",
     "connect_memory",
     "default_db_path",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -182,3 +184,42 @@ def test_team_filter_runs_through_mine_report_export_and_replay(telecom, tmp_pat
     capsys.readouterr()
     assert main([*args, "--resource", " "]) == 2
     assert "--resource needs a name" in capsys.readouterr().err
+
+
+def _command(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`code` run by the interpreter of the test run, output read through pipes."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_command_ends_quickly_with_all_its_output_and_exit_functions(mined):
+    """`servflow` (`servflow.cli:run`) skips Python's teardown of the imported modules, not the
+    end of the command: everything written arrives through the pipe, the functions registered
+    to run at exit run, and the exit status is main's."""
+    db, report = mined
+    start = (
+        "import atexit, sys\n"
+        "from servflow.cli import run\n"
+        "atexit.register(lambda: print('exit functions ran', file=sys.stderr))\n"
+        "sys.argv = ['servflow', *sys.argv[1:]]\n"
+        "run()\n"
+    )
+    done = _command(start, "report", "telecom", "--db", str(db), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == json.loads(json.dumps(report, default=str))
+    assert "exit functions ran" in done.stderr
+    failed = _command(start, "report", "nope", "--db", str(db))
+    assert failed.returncode == 2
+    assert "No log named 'nope'" in failed.stderr and "exit functions ran" in failed.stderr
+    console = shutil.which("servflow", path=str(Path(sys.executable).parent))
+    assert console is not None, "the servflow command is installed beside the interpreter"
+    listed = subprocess.run(
+        [console, "logs", "--db", str(db)], capture_output=True, text=True, check=False
+    )
+    assert listed.returncode == 0 and "telecom" in listed.stdout, listed.stderr

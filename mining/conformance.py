@@ -29,7 +29,7 @@ fitness, are the ones A* gives. Alignments run in this process (no worker proces
 alignment that hits `max_seconds_per_variant` can vary with the machine's speed.
 
 >>> import tempfile, pathlib
->>> from mining import store
+>>> from mining import pm4py_modules, store
 >>> con = store.connect(pathlib.Path(tempfile.mkdtemp()) / "x.duckdb")
 >>> check_conformance(con, 1)   # doctest: +IGNORE_EXCEPTION_DETAIL
 Traceback (most recent call last):
@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from mining import store
+from mining import pm4py_modules, store
 from mining.discovery import (
     LogVariant,
     ProcessModel,
@@ -231,10 +231,14 @@ def start_conformance(
     given = model
 
     def align() -> tuple[ProcessModel, dict[int, dict[str, Any] | None]]:
-        # pm4py's package first, whole, in this one thread: importing parts of it from two
-        # threads at once can deadlock on its circular imports
+        # pm4py's package first, in this one thread: importing parts of it from two threads at
+        # once can deadlock on its circular imports (a process that defers pm4py's imports,
+        # `pm4py_modules`, runs only the modules used)
         import pm4py  # noqa: F401
 
+        return pm4py_modules.run_deferred(discover_and_align)
+
+    def discover_and_align() -> tuple[ProcessModel, dict[int, dict[str, Any] | None]]:
         found = (
             given if given is not None else model_from_variants(variants, discovery_noise_threshold)
         )
@@ -436,7 +440,9 @@ def _align_variants(
     if not variants:
         return {}
     import pandas as pd
-    import pm4py
+
+    # pm4py.conformance_diagnostics_alignments, from its own module
+    from pm4py.conformance import conformance_diagnostics_alignments
 
     net, initial, final = _canonical_net(model)
     model_costs = {
@@ -470,7 +476,7 @@ def _align_variants(
         if max_seconds is not None:
             options["max_align_time_trace"] = float(max_seconds)
         try:
-            results = pm4py.conformance_diagnostics_alignments(
+            results = conformance_diagnostics_alignments(
                 frame,
                 net,
                 initial,

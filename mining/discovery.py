@@ -184,10 +184,11 @@ def model_from_variants(variants: Sequence[LogVariant], noise_threshold: float) 
     weighting: Weighting = "one trace per variant" if noise_threshold == 0.0 else "exact counts"
     tree = _inductive_tree(variants, noise_threshold)
 
-    import pm4py
+    # pm4py.convert_to_petri_net and convert_to_bpmn, from their own module
+    from pm4py.convert import convert_to_bpmn, convert_to_petri_net
 
-    net, im, fm = pm4py.convert_to_petri_net(tree)
-    bpmn = pm4py.convert_to_bpmn(tree)
+    net, im, fm = convert_to_petri_net(tree)
+    bpmn = convert_to_bpmn(tree)
     return ProcessModel(
         net=net,
         initial_marking=im,

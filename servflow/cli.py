@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import json
 import os
 import signal
@@ -47,10 +48,9 @@ def run() -> NoReturn:
         sys.exit(code)  # a thread still working: the usual exit waits for it
     run_exit_functions()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # the reader may have gone (`servflow report | head`) or the stream be closed
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass  # the reader has gone (`servflow report | head`) or the stream is closed
     os._exit(code)
 
 

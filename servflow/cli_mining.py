@@ -226,11 +226,13 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 def _mine(args: argparse.Namespace) -> int:
-    from mining import store
+    from mining import pm4py_modules, store
     from mining.run import build_report, mine_log
     from optimization.candidates import compute_and_store
     from servflow.pipeline import publish_snapshot, snapshot_path_for
 
+    # this process uses pm4py from one thread (conformance): only the modules it needs run
+    pm4py_modules.defer_imports()
     options = _options(args)
     progress = (
         None

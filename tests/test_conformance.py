@@ -304,3 +304,126 @@ def test_rediscovered_models_give_the_same_deviations(generated):
             for r in (check_conformance(con, log_id, max_variants=100) for _ in range(4))
         }
     assert len(results) == 1
+
+
+# Mines the log, then uses pm4py's whole front layer in the same process; prints what it saw.
+_MINE_THEN_USE_PM4PY = """
+import json, sys
+mode, db, pnml = sys.argv[1:4]
+if mode == "plain":
+    import pm4py
+from servflow.cli import main
+assert main(["mine", "telecom", "--db", db, "--quiet", "--no-publish"]) == 0
+heavy = sorted(m for m in ("graphviz", "lxml", "matplotlib", "pm4py.visualization") if m in sys.modules)
+import pandas as pd
+import pm4py
+from mining import pm4py_modules, store
+from mining.discovery import discover_process_model, write_pnml
+with store.connect(db, read_only=True) as con:
+    model = discover_process_model(con, 1, noise_threshold=0.2)
+net, initial, final = pm4py.read_pnml(str(write_pnml(model, pnml)))
+print(json.dumps({
+    "heavy": heavy,
+    "labels": sorted(t.label for t in net.transitions if t.label),
+    "version": pm4py.__version__,
+    "dfg": sorted(f"{a}>{b}:{n}" for (a, b), n in pm4py.discover_dfg(pm4py.format_dataframe(
+        pd.DataFrame({"case": ["1", "1", "2", "2", "2"], "act": ["受理", "结单", "受理", "升级", "结单"],
+                      "time": pd.to_datetime([1, 2, 1, 2, 3], unit="h")}),
+        case_id="case", activity_key="act", timestamp_key="time"))[0].items()),
+    "deferred_root": pm4py_modules.is_deferred(pm4py),
+}))
+"""
+
+
+def test_deferred_pm4py_imports_give_the_same_results_and_leave_pm4py_whole(telecom, tmp_path):
+    """`servflow mine` runs only the pm4py modules it uses (`mining.pm4py_modules`): the stored
+    conformance equals that of a process that imported pm4py whole first, the visualizations
+    (matplotlib, graphviz) never ran, and pm4py's front layer still works in that process afterwards."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    source, _truth = telecom(7, 600)
+    repo = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]),
+    }
+    seen, stored = {}, {}
+    for mode in ("plain", "deferred"):
+        db = tmp_path / f"{mode}.duckdb"
+        shutil.copy(source, db)
+        done = subprocess.run(
+            [sys.executable, "-c", _MINE_THEN_USE_PM4PY, mode, str(db), str(tmp_path / mode)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        seen[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+        stored[mode] = _stored_conformance(db)
+    assert stored["deferred"]["run_deviations"] and stored["deferred"]["run_conformance_variants"]
+    assert stored["deferred"] == stored["plain"]
+    assert seen["plain"]["heavy"] == ["graphviz", "lxml", "matplotlib", "pm4py.visualization"]
+    assert seen["deferred"]["heavy"] == []
+    assert (
+        seen["deferred"]["labels"] == seen["plain"]["labels"] and "受理" in seen["plain"]["labels"]
+    )
+    # pm4py's own __init__ ran once its front layer was asked for, and that layer works
+    assert seen["deferred"]["deferred_root"] is False and seen["plain"]["deferred_root"] is False
+    assert seen["deferred"]["version"] == seen["plain"]["version"]
+    assert (
+        seen["deferred"]["dfg"]
+        == seen["plain"]["dfg"]
+        == ["升级>结单:1", "受理>升级:1", "受理>结单:1"]
+    )
+
+
+_RETRY_IN_FULL = """
+import sys
+from mining import pm4py_modules
+def deferred():
+    return sum(pm4py_modules.is_deferred(m) for n, m in list(sys.modules.items()) if n.startswith("pm4py"))
+tries = []
+def work():
+    tries.append(len(tries))
+    if len(tries) == 1:
+        raise AttributeError("a module a plain import would have run")
+    return "done"
+print(pm4py_modules.defer_imports())
+import pm4py.objects.petri_net.obj as obj
+print(deferred() > 0, pm4py_modules.run_deferred(work), len(tries), deferred(), obj.PetriNet.__name__)
+"""
+
+
+def test_deferred_work_failing_on_an_import_runs_again_with_every_module_run(tmp_path):
+    import subprocess
+    import sys
+
+    import pm4py  # noqa: F401
+
+    from mining import pm4py_modules
+
+    # this process imported pm4py whole: nothing is deferred, a failure is the work's own
+    assert pm4py_modules.defer_imports() is False
+    calls = []
+
+    def failing() -> None:
+        calls.append(1)
+        raise AttributeError("no such attribute")
+
+    with pytest.raises(AttributeError):
+        pm4py_modules.run_deferred(failing)
+    assert len(calls) == 1
+    done = subprocess.run(
+        [sys.executable, "-c", _RETRY_IN_FULL],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["True", "True", "done", "2", "0", "PetriNet"]

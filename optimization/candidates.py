@@ -351,11 +351,15 @@ def flagged_automated(con: duckdb.DuckDBPyConnection, log_id: int) -> tuple[str,
 
 
 def compute_and_store(
-    con: duckdb.DuckDBPyConnection, run_id: int, options: CandidateOptions | None = None
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    options: CandidateOptions | None = None,
+    *,
+    cases: CaseLog | None = None,
 ) -> CandidateSet:
     """`find_candidates` then `store_candidates`: what `servflow mine` runs after mining."""
     started = time.perf_counter()
-    found = find_candidates(con, run_id, options)
+    found = find_candidates(con, run_id, options, cases=cases)
     store_candidates(con, found, options, duration_s=time.perf_counter() - started)
     return found
 

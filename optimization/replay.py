@@ -24,14 +24,16 @@ import duckdb
 import numpy as np
 
 from mining.errors import InputError
-from mining.filters import LogFilter, apply_filter, filter_from_json
+from mining.filters import LogFilter, apply_filter, filter_from_json, filter_to_json
 from optimization.model import Change
 
 __all__ = [
     "CaseLog",
     "Change",
     "Replay",
+    "SelectionEvents",
     "load_cases",
+    "read_selection",
     "replay",
     "run_query",
 ]
@@ -255,14 +257,34 @@ def run_row(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, Any]:
     return dict(zip(names, rows[0], strict=True))
 
 
-def load_cases(
-    con: duckdb.DuckDBPyConnection, run_id: int, *, max_values: int = 50, attributes: bool = True
-) -> CaseLog:
-    """The events of the cases mining run `run_id` analysed (under its filter); `attributes`:
-    also the case attributes with at most `max_values` values (for ranking, not for replay)."""
-    run = run_row(con, run_id)
-    log_id = int(run["log_id"])
-    apply_filter(con, log_id, _run_filter(run["filter"]))
+@dataclass(frozen=True)
+class SelectionEvents:
+    """The events of a log under a filter, as `read_selection` read them: what `load_cases`
+    needs besides the mining run (its id, date and stalled cases)."""
+
+    log_id: int
+    flt: LogFilter | None
+    columns: dict[str, np.ndarray]  # case_no, activity_id, ts_s, start_s, resource_id, team_id
+    case_numbers: np.ndarray  # ascending
+    case_ids: tuple[str, ...]
+    case: np.ndarray  # each event's case index
+    attributes: dict[str, np.ndarray]
+    attribute_values: dict[str, tuple[str, ...]]
+    names: dict[str, dict[int, str]]  # activities, teams, resources: id -> name
+
+
+def read_selection(
+    con: duckdb.DuckDBPyConnection,
+    log_id: int,
+    flt: LogFilter | None,
+    *,
+    max_values: int = 50,
+    attributes: bool = True,
+) -> SelectionEvents:
+    """The events of log `log_id` under `flt` in case order, with their cases and (`attributes`)
+    the case attributes with at most `max_values` values. Sets `con`'s filter views; it can run
+    on a connection of its own while the log is mined (`servflow mine` does)."""
+    apply_filter(con, log_id, flt)
     events = query_arrays(con, "opt_events")
     columns = {
         name: _numbers(events, name)
@@ -275,7 +297,7 @@ def load_cases(
         order = np.lexsort((seq, columns["case_no"]))
         columns = {name: values[order] for name, values in columns.items()}
     del seq
-    cases = query_arrays(con, "opt_cases", run_id=run_id)
+    cases = query_arrays(con, "opt_cases")
     numbers = _numbers(cases, "case_no").astype(np.int64)
     lookup = case_no_to_index(numbers)
     case = _case_index(columns["case_no"], numbers, lookup)
@@ -287,6 +309,48 @@ def load_cases(
         )
         return {int(k): str(v) for k, v in rows.fetchall()}
 
+    return SelectionEvents(
+        log_id=log_id,
+        flt=flt,
+        columns=columns,
+        case_numbers=numbers,
+        case_ids=tuple(cases.column("case_id").to_pylist()),
+        case=case,
+        attributes=codes,
+        attribute_values=attribute_values,
+        names={
+            "activities": names("activities", "activity_id"),
+            "teams": names("teams", "team_id"),
+            "resources": names("resources", "resource_id"),
+        },
+    )
+
+
+def load_cases(
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    *,
+    max_values: int = 50,
+    attributes: bool = True,
+    selection: SelectionEvents | None = None,
+) -> CaseLog:
+    """The events of the cases mining run `run_id` analysed (under its filter); `attributes`:
+    also the case attributes with at most `max_values` values (for ranking, not for replay).
+
+    `selection`: the run's events as `read_selection` read them already (for the run's log and
+    filter: `InputError` otherwise); read now when not given."""
+    run = run_row(con, run_id)
+    log_id = int(run["log_id"])
+    flt = _run_filter(run["filter"])
+    if selection is None:
+        selection = read_selection(con, log_id, flt, max_values=max_values, attributes=attributes)
+    elif selection.log_id != log_id or filter_to_json(selection.flt) != filter_to_json(flt):
+        raise InputError(
+            f"The events given were read for log {selection.log_id} under another filter than "
+            f"run {run_id} (log {log_id}) used: read them again for this run."
+        )
+    stalled_ids = {str(r[0]) for r in run_query(con, "opt_stalled_cases", run_id=run_id).fetchall()}
+    columns = selection.columns
     as_of = run["as_of"]
     ts = np.asarray(columns["ts_s"], dtype=np.float64)
     as_of_s = (
@@ -299,19 +363,23 @@ def load_cases(
         log_id=log_id,
         log_name=str(run["log_name"]),
         as_of_s=as_of_s,
-        activity_names=names("activities", "activity_id"),
-        team_names=names("teams", "team_id"),
-        resource_names=names("resources", "resource_id"),
-        case=case,
+        activity_names=selection.names["activities"],
+        team_names=selection.names["teams"],
+        resource_names=selection.names["resources"],
+        case=selection.case,
         act=np.asarray(columns["activity_id"], dtype=np.int64),
         ts=ts,
         start=np.asarray(columns["start_s"], dtype=np.float64),
         resource=columns["resource_id"],  # int32 ids: compared, counted, looked up
         team=columns["team_id"],
-        case_ids=tuple(cases.column("case_id").to_pylist()),
-        stalled=np.asarray(_numbers(cases, "stalled"), dtype=bool),
-        attributes=codes,
-        attribute_values=attribute_values,
+        case_ids=selection.case_ids,
+        stalled=np.fromiter(
+            (c in stalled_ids for c in selection.case_ids),
+            dtype=bool,
+            count=len(selection.case_ids),
+        ),
+        attributes=selection.attributes,
+        attribute_values=selection.attribute_values,
     )
 
 

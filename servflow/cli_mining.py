@@ -229,6 +229,7 @@ def _mine(args: argparse.Namespace) -> int:
     from mining import pm4py_modules, store
     from mining.run import build_report, mine_log
     from optimization.candidates import compute_and_store
+    from optimization.replay import load_cases, read_selection
     from servflow.pipeline import publish_snapshot, snapshot_path_for
 
     # this process uses pm4py from one thread (conformance): only the modules it needs run
@@ -240,10 +241,15 @@ def _mine(args: argparse.Namespace) -> int:
         else (lambda message: say(f"servflow: mining {args.log}: {message}", file=sys.stderr))
     )
     with store.connect(args.db, create=False) as con:
-        run = mine_log(con, args.log, options, progress=progress)
-        if progress is not None:
-            progress("optimization candidates")
-        compute_and_store(con, run.run_id)
+        log_id = store.log_id_for(con, args.log)
+        # the candidates' reading of the events (Arrow and numpy, no mining result needed) runs
+        # on a connection of its own while the log is mined
+        with store.beside(con, lambda side: read_selection(side, log_id, options.flt)) as read:
+            run = mine_log(con, args.log, options, progress=progress)
+            if progress is not None:
+                progress("optimization candidates")
+            cases = load_cases(con, run.run_id, selection=read())
+        compute_and_store(con, run.run_id, cases=cases)
         report = build_report(
             con, args.log, run.run_id, sections=None if args.json else SUMMARY_SECTIONS
         )

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from mining import store
+from mining.errors import InputError
 from optimization import CandidateOptions, candidates_for_run, find_candidates
 from optimization.model import CandidateSet
 
@@ -568,3 +569,37 @@ def test_rule_accuracy_and_case_order_match_direct_counts(mined_telecom, tmp_pat
             assert log.act.tolist() == [r[1] for r in rows]
             assert log.ts.tolist() == [r[2] for r in rows]
         assert names[1] not in {log.activity_names[a] for a in set(log.act.tolist())}
+
+
+def test_events_read_beside_the_mining_equal_those_read_for_the_run(mined_telecom, tmp_path):
+    """`servflow mine` reads the candidates' events on a connection of its own while it mines
+    (`read_selection`); the case log made of them equals the one read for the stored run, under
+    a filter too, and events read under another filter are refused."""
+    import numpy as np
+
+    from mining.filters import LogFilter
+    from mining.run import MiningOptions, mine_log
+    from optimization.replay import load_cases, read_selection
+
+    source, _truth, _run_id = mined_telecom(7, 600)
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(source, db)
+    with store.connect(db) as con:
+        log_id = store.log_id_for(con, "telecom")
+        team = str(con.execute("SELECT name FROM teams ORDER BY team_id").fetchone()[0])
+        for flt in (None, LogFilter(teams=(team,))):
+            with store.beside(con, lambda side, f=flt: read_selection(side, log_id, f)) as read:
+                run = mine_log(con, "telecom", MiningOptions(flt=flt, conformance=False)).run_id
+                beside = load_cases(con, run, selection=read())
+            fresh = load_cases(con, run)
+            assert beside.case_ids == fresh.case_ids and len(fresh.case_ids) > 0
+            assert beside.stalled.any() and (beside.stalled == fresh.stalled).all()
+            for name in ("case", "act", "ts", "start", "resource", "team", "next_act"):
+                assert np.array_equal(getattr(beside, name), getattr(fresh, name), equal_nan=True)
+            assert beside.attributes.keys() == fresh.attributes.keys() and beside.attributes
+            for key, codes in fresh.attributes.items():
+                assert np.array_equal(beside.attributes[key], codes)
+            assert beside.attribute_values == fresh.attribute_values
+        whole = read_selection(con, log_id, None)
+        with pytest.raises(InputError, match="under another filter"):
+            load_cases(con, run, selection=whole)

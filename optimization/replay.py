@@ -349,7 +349,9 @@ def load_cases(
             f"The events given were read for log {selection.log_id} under another filter than "
             f"run {run_id} (log {log_id}) used: read them again for this run."
         )
-    stalled_ids = {str(r[0]) for r in run_query(con, "opt_stalled_cases", run_id=run_id).fetchall()}
+    stalled = _numbers(
+        query_arrays(con, "opt_stalled_cases", run_id=run_id, log_id=log_id), "case_no"
+    )
     columns = selection.columns
     as_of = run["as_of"]
     ts = np.asarray(columns["ts_s"], dtype=np.float64)
@@ -373,11 +375,7 @@ def load_cases(
         resource=columns["resource_id"],  # int32 ids: compared, counted, looked up
         team=columns["team_id"],
         case_ids=selection.case_ids,
-        stalled=np.fromiter(
-            (c in stalled_ids for c in selection.case_ids),
-            dtype=bool,
-            count=len(selection.case_ids),
-        ),
+        stalled=np.isin(selection.case_numbers, stalled, assume_unique=True),
         attributes=selection.attributes,
         attribute_values=selection.attribute_values,
     )

@@ -29,7 +29,7 @@ fitness, are the ones A* gives. Alignments run in this process (no worker proces
 alignment that hits `max_seconds_per_variant` can vary with the machine's speed.
 
 >>> import tempfile, pathlib
->>> from mining import pm4py_modules, store
+>>> from mining import store
 >>> con = store.connect(pathlib.Path(tempfile.mkdtemp()) / "x.duckdb")
 >>> check_conformance(con, 1)   # doctest: +IGNORE_EXCEPTION_DETAIL
 Traceback (most recent call last):

@@ -157,7 +157,9 @@ def test_every_page_in_chromium(browser_page: Any, server: tuple[str, Path], sho
     _no_errors(page)
 
     _visit(page, url, "overview", "Overview")
-    tickets = page.locator('[data-testid="stMetric"]').filter(has_text="Tickets").first
+    # the metric labelled exactly "Tickets" ("Tickets with rework" is another one)
+    label = page.locator('[data-testid="stMetricLabel"]').get_by_text("Tickets", exact=True)
+    tickets = page.locator('[data-testid="stMetric"]').filter(has=label).first
     tickets.wait_for(timeout=60_000)
     assert tickets.locator('[data-testid="stMetricValue"]').inner_text() == "400"
     _no_errors(page)

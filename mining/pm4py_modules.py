@@ -110,19 +110,18 @@ class _DeferredModule(types.ModuleType):
             raise AttributeError(f"module {name!r} has no attribute {attr!r}") from None
 
 
-def _complete(module: types.ModuleType) -> bool:
-    """Run `module`'s code now (True), unless it has run or is running (False)."""
+def _complete(module: types.ModuleType) -> None:
+    """Run `module`'s code now, unless it has run or is running."""
     with _lock:
         loader = _pending.pop(module.__name__, None)
         if loader is None:
-            return False
+            return
         # from here on it is a plain module with its own loader, as during a plain import
         module.__class__ = types.ModuleType
         module.__loader__ = loader
         if module.__spec__ is not None:
             module.__spec__.loader = loader
         loader.exec_module(module)
-        return True
 
 
 class _DeferringLoader(importlib.abc.Loader):

@@ -1,7 +1,8 @@
 """Conformance of a log to a process model: fitness per variant and case, and deviations.
 
-Alignments (`pm4py.conformance_diagnostics_alignments`) are computed once per variant, not per
-case: the variants and their case counts come from SQL, pm4py aligns one trace per variant, and
+Alignments (pm4py's, as `pm4py.conformance_diagnostics_alignments` computes them) are computed
+once per variant, not per case: the variants and their case counts come from SQL, pm4py's
+search aligns one trace per variant (called directly, without a DataFrame), and
 every case inherits its variant's fitness. The log-level figures weight each variant by its case
 count, so they equal what pm4py reports on the per-case log:
 
@@ -38,6 +39,7 @@ mining.errors.InputError: no cases to check ...
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, MutableSet, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -75,7 +77,6 @@ _SKIP = ">>"
 # pm4py's standard alignment costs (pm4py.objects.petri_net.utils.align_utils)
 _MOVE_COST = 10000
 _SILENT_COST = 1
-_DETERMINISTIC_SEARCH = "Variants.VERSION_DIJKSTRA_LESS_MEMORY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,66 +435,58 @@ def _align_variants(
 ) -> dict[int, dict[str, Any] | None]:
     """pm4py alignments of one trace per variant, by variant number (None: timed out).
 
-    Variants are aligned in groups of equal length: the search is given the trace's move costs,
-    so pm4py's `fitness` and `bwc` are those its default search reports.
+    What `pm4py.conformance_diagnostics_alignments` does with the Dijkstra variant, one trace
+    per variant: the net must be an easy sound workflow net; each trace is searched with its
+    move costs and the model's; `fitness` and `bwc` are computed from the best worst cost (the
+    cost of aligning the empty trace) as pm4py's `apply_trace` computes them. Called directly,
+    the search needs no DataFrame, and a discovered model none of pm4py's LP solvers (scipy,
+    cvxopt), which its alignment front module loads for the A* variants.
     """
     if not variants:
         return {}
-    import pandas as pd
-
-    # pm4py.conformance_diagnostics_alignments, from its own module
-    from pm4py.conformance import conformance_diagnostics_alignments
+    from pm4py.algo.conformance.alignments.petri_net.variants import dijkstra_less_memory
+    from pm4py.objects.log.obj import Event, Trace
+    from pm4py.objects.petri_net.utils.check_soundness import (
+        check_easy_soundness_net_in_fin_marking,
+    )
 
     net, initial, final = _canonical_net(model)
+    unsound = InputError(
+        f"the model from {model.source} is not a sound workflow net (its final "
+        "marking cannot be reached from the initial one): alignments are not "
+        "defined. Check the model's start and end events and gateways."
+    )
+    # A net converted from a process tree (a discovered model) is a sound workflow net by
+    # construction; a model read from a file is checked as pm4py checks it (a search with its
+    # LP solver's heuristic)
+    if model.tree is None and not check_easy_soundness_net_in_fin_marking(net, initial, final):
+        raise unsound
     model_costs = {
         t: (_MOVE_COST if t.label is not None else _SILENT_COST) for t in net.transitions
     }
-    by_length: dict[int, list[LogVariant]] = {}
-    for variant in variants:
-        by_length.setdefault(len(variant.activities), []).append(variant)
+    limit = float(max_seconds) if max_seconds is not None else float(sys.maxsize)
+    parameters: dict[str, Any] = {"model_cost_function": model_costs, "max_align_time_trace": limit}
+    best_worst = dijkstra_less_memory.get_best_worst_cost(net, initial, final, parameters)
+    if best_worst is None and model.tree is not None:
+        raise unsound  # (not expected of a tree's net: its empty run reaches the final marking)
     found: dict[int, dict[str, Any] | None] = {}
-    for length, group in sorted(by_length.items()):
-        width = len(str(len(group)))
-        case_ids: list[str] = []
-        labels: list[str] = []
-        for index, variant in enumerate(group):
-            # Zero-padded ids: pm4py returns alignments in sorted case-id order.
-            case_ids.extend([str(index).zfill(width)] * length)
-            labels.extend(variant.activities)
-        frame = pd.DataFrame(
-            {
-                "case:concept:name": case_ids,
-                "concept:name": labels,
-                "time:timestamp": pd.Timestamp("2000-01-01")
-                + pd.to_timedelta(list(range(length)) * len(group), unit="s"),
-            }
+    for variant in variants:
+        length = len(variant.activities)
+        trace = Trace([Event({"concept:name": a}) for a in variant.activities])
+        result = dijkstra_less_memory.apply(
+            trace,
+            net,
+            initial,
+            final,
+            parameters=parameters | {"trace_cost_function": [_MOVE_COST] * length},
         )
-        options: dict[str, Any] = {
-            "show_progress_bar": False,
-            "model_cost_function": model_costs,
-            "trace_cost_function": [_MOVE_COST] * length,
-        }
-        if max_seconds is not None:
-            options["max_align_time_trace"] = float(max_seconds)
-        try:
-            results = conformance_diagnostics_alignments(
-                frame,
-                net,
-                initial,
-                final,
-                multi_processing=False,
-                variant_str=_DETERMINISTIC_SEARCH,
-                **options,
-            )
-        except Exception as exc:
-            if "easy sound" in str(exc):
-                raise InputError(
-                    f"the model from {model.source} is not a sound workflow net (its final "
-                    "marking cannot be reached from the initial one): alignments are not "
-                    "defined. Check the model's start and end events and gateways."
-                ) from exc
-            raise
-        found.update({v.variant_no: r for v, r in zip(group, results, strict=True)})
+        if result is not None and best_worst is not None:
+            # pm4py's apply_trace: fitness from the costs in units of a log or model move
+            bwc = _MOVE_COST * length + best_worst
+            cost_moves, bwc_moves = result["cost"] // _MOVE_COST, bwc // _MOVE_COST
+            result["fitness"] = 1 - cost_moves / bwc_moves if bwc_moves > 0 else 0
+            result["bwc"] = bwc
+        found[variant.variant_no] = result
     return found
 
 

@@ -239,6 +239,16 @@ def test_bad_models_and_options_are_refused(hand_db, tmp_path):
         )
         with pytest.raises(InputError, match="none of the activities"):
             check_conformance(con, log_id, model=foreign)
+        # a final marking the net cannot reach: alignments are not defined
+        stuck = tmp_path / "stuck.pnml"
+        stuck.write_text(
+            SEQUENCE_PNML.replace('<place id="p4"/>', '<place id="p4"/><place id="p9"/>').replace(
+                '<place idref="p4">', '<place idref="p9">'
+            ),
+            encoding="utf-8",
+        )
+        with pytest.raises(InputError, match=r"stuck\.pnml is not a sound workflow net"):
+            check_conformance(con, log_id, model=stuck)
         with pytest.raises(InputError, match="max_variants"):
             check_conformance(con, log_id, max_variants=0)
         with pytest.raises(InputError, match="variant_coverage"):
@@ -315,6 +325,7 @@ if mode == "plain":
 from servflow.cli import main
 assert main(["mine", "telecom", "--db", db, "--quiet", "--no-publish"]) == 0
 heavy = sorted(m for m in ("graphviz", "lxml", "matplotlib", "pm4py.visualization") if m in sys.modules)
+solvers = sorted(m for m in ("cvxopt", "scipy.optimize") if m in sys.modules)
 import pandas as pd
 import pm4py
 from mining import pm4py_modules, store
@@ -324,6 +335,7 @@ with store.connect(db, read_only=True) as con:
 net, initial, final = pm4py.read_pnml(str(write_pnml(model, pnml)))
 print(json.dumps({
     "heavy": heavy,
+    "solvers": solvers,
     "labels": sorted(t.label for t in net.transitions if t.label),
     "version": pm4py.__version__,
     "dfg": sorted(f"{a}>{b}:{n}" for (a, b), n in pm4py.discover_dfg(pm4py.format_dataframe(
@@ -369,6 +381,9 @@ def test_deferred_pm4py_imports_give_the_same_results_and_leave_pm4py_whole(tele
     assert stored["deferred"] == stored["plain"]
     assert seen["plain"]["heavy"] == ["graphviz", "lxml", "matplotlib", "pm4py.visualization"]
     assert seen["deferred"]["heavy"] == []
+    # the alignments call pm4py's Dijkstra search: its LP solvers (for A*) never load
+    assert seen["plain"]["solvers"] == ["cvxopt", "scipy.optimize"]
+    assert seen["deferred"]["solvers"] == []
     assert (
         seen["deferred"]["labels"] == seen["plain"]["labels"] and "受理" in seen["plain"]["labels"]
     )

@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-__all__ = ["column_types", "read_section", "schema_markdown", "write_section"]
+__all__ = ["as_stored", "column_types", "read_section", "schema_markdown", "write_section"]
 
 
 def _sql_type(annotation: Any) -> tuple[str, bool] | None:
@@ -90,6 +90,25 @@ def write_section(
     names = ", ".join(f'"{n}"' for n in data)
     unnested = ", ".join(f"unnest(${i}::{kinds[n]}[])" for i, n in enumerate(data, 1))
     con.execute(f"INSERT INTO {table} ({names}) SELECT {unnested}", list(data.values()))
+
+
+def as_stored(row_type: type, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """`rows` (instances of `row_type`) as `read_section` reads them back once `write_section`
+    stored them: the storable fields only, tuples as lists, numbers of their column's type."""
+    columns = {k: v for k, v in column_types(row_type).items() if k not in ("run_id", "rank")}
+    convert = {name: _stored_value(kind) for name, kind in columns.items()}
+    return [{name: convert[name](getattr(row, name)) for name in columns} for row in rows]
+
+
+def _stored_value(kind: str) -> Any:
+    """What a Python value reads back as from a column of SQL type `kind`."""
+    if kind.endswith("[]"):
+        element = _stored_value(kind[:-2])
+        return lambda v: None if v is None else [element(x) for x in v]
+    cast: Any = {"DOUBLE": float, "BIGINT": int, "BOOLEAN": bool}.get(kind)
+    if cast is None:
+        return lambda v: v
+    return lambda v: None if v is None else cast(v)
 
 
 def read_section(con: duckdb.DuckDBPyConnection, run_id: int, section: str) -> list[dict[str, Any]]:

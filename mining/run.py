@@ -56,6 +56,7 @@ __all__ = [
     "Endpoint",
     "MiningOptions",
     "MiningRun",
+    "SectionListener",
     "StalledCase",
     "build_report",
     "latest_run_id",
@@ -63,6 +64,10 @@ __all__ = [
 ]
 
 Progress = Callable[[str], None]
+# Told each section's rows as soon as they are final: (section, rows, the run's as-of time once
+# the break points have set it, else None). Runs in the mining thread; it must not query the
+# connection (a reader beside the mining starts its own work from what it is told).
+SectionListener = Callable[[str, tuple[Any, ...], datetime | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,13 +179,17 @@ def mine_log(
     options: MiningOptions | None = None,
     *,
     progress: Progress | None = None,
+    on_section: SectionListener | None = None,
 ) -> MiningRun:
-    """Compute every analysis of `log_name` and store it as a new mining run."""
+    """Compute every analysis of `log_name` and store it as a new mining run.
+
+    `on_section` is told each section's rows as soon as they are final (before they are stored).
+    """
     options = options or MiningOptions()
     log_id = store.log_id_for(con, log_name)
     # every section reads the same selection: its views and shared tables are built once
     with shared_selection(con, log_id, options.flt), ExitStack() as beside:
-        return _mine(con, log_name, log_id, options, progress, beside)
+        return _mine(con, log_name, log_id, options, progress, on_section, beside)
 
 
 def _mine(
@@ -189,6 +198,7 @@ def _mine(
     log_id: int,
     options: MiningOptions,
     progress: Progress | None,
+    on_section: SectionListener | None,
     beside: ExitStack,
 ) -> MiningRun:
     say = progress or (lambda _message: None)
@@ -197,6 +207,12 @@ def _mine(
     flt = options.flt
     rows: dict[str, tuple[Any, ...]] = {}
     summary: dict[str, Any] = {}
+    as_of: datetime | None = None  # set by the break points
+
+    def final(*sections: str) -> None:
+        if on_section is not None:
+            for section in sections:
+                on_section(section, rows[section], as_of)
 
     say("flows")
     dfg = flows.discover_dfg(con, log_id, flt=flt)
@@ -226,6 +242,7 @@ def _mine(
     lead = flows.summarize_lead_times(con, log_id, flt=flt)
     summary["lead_time"] = _scalars(lead)
     summary["variants"] = {"distinct": len(variants), "kept": len(rows["variants"])}
+    final("dfg", "endpoints", "activities", "variants")
 
     say("break points")
     breaks = breakpoints.find_breakpoints(
@@ -241,6 +258,7 @@ def _mine(
     rows["breakpoints"] = breaks.rows
     rows["stalled_cases"] = tuple(StalledCase(c) for c in breaks.stalled_case_ids)
     summary["breakpoints"] = _scalars(breaks)
+    final("breakpoints", "stalled_cases")
     # root causes read the log, the filter and the stalled cases only: they run on a connection
     # of their own beside the sections below
     stalled = breaks.stalled_case_ids
@@ -261,6 +279,7 @@ def _mine(
     say("bottlenecks")
     rows["bottlenecks"] = bottlenecks.find_bottlenecks(con, log_id, flt=flt)
     rows["activity_bottlenecks"] = bottlenecks.find_activity_bottlenecks(con, log_id, flt=flt)
+    final("bottlenecks", "activity_bottlenecks")
 
     say("rework and ping-pong")
     rework_report = rework.find_rework(con, log_id, flt=flt)
@@ -269,6 +288,17 @@ def _mine(
     pingpong = rework.find_pingpong(con, log_id, flt=flt)
     rows["pingpong"] = pingpong.rows
     summary["pingpong"] = _scalars(pingpong)
+    final("rework", "rework_loops", "pingpong")
+
+    say("service-quality scorecard")
+    columns = options.kpi_columns or kpis.KpiColumns()
+    if options.end_activities and columns.resolution_activities is None:
+        # configured end activities are what "resolved" means unless said otherwise
+        columns = dataclasses.replace(columns, resolution_activities=options.end_activities)
+    card = kpis.compute_kpis(con, log_id, flt=flt, columns=columns)
+    rows["kpis"] = card.kpis
+    summary["kpis"] = _scalars(card)
+    final("kpis")
 
     say("hand-over network")
     teams = handover.build_handover_network(con, log_id, flt=flt, level="team")
@@ -280,6 +310,7 @@ def _mine(
     people = handover.rank_handovers(con, log_id, flt=flt, level="resource")
     rows["handovers_resource"] = people.edges
     summary["handovers_resource"] = _scalars(people)
+    final("handovers_team", "handover_team_nodes", "handovers_resource")
 
     if options.sla_targets_s or options.default_sla_s is not None:
         if not options.sla_attribute:
@@ -302,15 +333,7 @@ def _mine(
     else:
         rows["sla"] = ()
         summary["sla"] = {"available": False, "note": "no SLA targets configured"}
-
-    say("service-quality scorecard")
-    columns = options.kpi_columns or kpis.KpiColumns()
-    if options.end_activities and columns.resolution_activities is None:
-        # configured end activities are what "resolved" means unless said otherwise
-        columns = dataclasses.replace(columns, resolution_activities=options.end_activities)
-    card = kpis.compute_kpis(con, log_id, flt=flt, columns=columns)
-    rows["kpis"] = card.kpis
-    summary["kpis"] = _scalars(card)
+    final("sla")
 
     if options.conformance:
         say("conformance")
@@ -321,12 +344,14 @@ def _mine(
     else:
         rows["conformance_variants"] = rows["deviations"] = ()
         summary["conformance"] = {"available": False, "note": "conformance not requested"}
+    final("conformance_variants", "deviations")
 
     say("root causes")
     by_outcome = root_causes()
     for outcome, causes in by_outcome.items():
         rows[f"root_causes_{outcome}"] = causes.causes
         summary[f"root_causes_{outcome}"] = _scalars(causes)
+        final(f"root_causes_{outcome}")
 
     say("storing results")
     duration = time.perf_counter() - started

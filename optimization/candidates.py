@@ -1,11 +1,12 @@
 """Automation and restructuring candidates of a stored mining run, with the evidence behind them.
 
 `find_candidates` reads the run's stored findings (`run_*` tables: bottlenecks, rework loops,
-ping-pong, break points, root causes, scorecard) and the events of the run's cases (under the
-run's filter; nothing is mined again), scores every activity on the automation criteria, detects
-the log evidence that triggers the redesign heuristics of Reijers & Limam Mansar (2005), and
-replays every proposal on the real cases (`optimization.replay`) for its expected effect.
-`store_candidates` / `candidates_for_run` keep a set beside its mining run.
+ping-pong, break points, scorecard) and the events of the run's cases (under the run's filter;
+nothing is mined again), scores every activity on the automation criteria, detects the log
+evidence that triggers the redesign heuristics of Reijers & Limam Mansar (2005), and replays
+every proposal on the real cases (`optimization.replay`) for its expected effect.
+`store_candidates` / `candidates_for_run` keep a set beside its mining run. `MiningCandidates`
+finds the same set while the run is mined, from each finding as soon as the mining has it.
 
 Automation score: each criterion's value is mapped to 0..1 (1 = in favour of automating); the
 score is the weighted mean of the criteria the log can tell (`Weights`, normalised).
@@ -19,16 +20,18 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from mining import store
 from mining.errors import InputError
-from mining.results import read_section
+from mining.results import as_stored, read_section
 from optimization.automation import CRITERIA, profile_activities, rank_automation
 from optimization.model import (
     AlreadyAutomated,
@@ -44,11 +47,20 @@ from optimization.model import (
     TooRare,
     Weights,
 )
-from optimization.replay import CaseLog, load_cases, run_query, run_row
+from optimization.replay import (
+    CaseLog,
+    SelectionEvents,
+    case_log,
+    load_cases,
+    run_query,
+    run_row,
+)
 from optimization.restructuring import find_restructuring
 
 __all__ = [
     "CRITERIA",
+    "SECTIONS_READ",
+    "MiningCandidates",
     "candidates_for_run",
     "compute_and_store",
     "find_candidates",
@@ -57,6 +69,8 @@ __all__ = [
     "store_candidates",
 ]
 
+# The findings of the mining run the candidates read.
+SECTIONS_READ = ("bottlenecks", "rework_loops", "pingpong", "breakpoints", "kpis")
 TYPE_NAMES = (
     "ticket_type",
     "type",
@@ -107,24 +121,31 @@ def find_candidates(
     if cases is not None and cases.run_id != run_id:
         raise InputError(f"The cases given belong to run {cases.run_id}, not {run_id}.")
     log = cases if cases is not None else load_cases(con, run_id)
+    sections = {name: read_section(con, run_id, name) for name in SECTIONS_READ}
     flagged = flagged_automated(con, log.log_id)
+    return _rank(log, sections, options, flagged, str(run["log_name"]), run_id)
+
+
+def _rank(
+    log: CaseLog,
+    sections: dict[str, list[dict[str, Any]]],
+    options: CandidateOptions,
+    flagged: tuple[str, ...],
+    log_name: str,
+    run_id: int,
+) -> CandidateSet:
     if flagged:
         options = replace(
             options,
             automated_activities=tuple(dict.fromkeys((*options.automated_activities, *flagged))),
         )
-    sections = {
-        name: read_section(con, run_id, name)
-        for name in ("bottlenecks", "rework_loops", "pingpong", "breakpoints", "kpis")
-    }
-    sections["root_causes_lead_time"] = read_section(con, run_id, "root_causes_lead_time")
     type_attr = _pick_attribute(log, options.type_attribute, TYPE_NAMES)
     channel_attr = _pick_attribute(log, options.channel_attribute, CHANNEL_NAMES)
     profiles = profile_activities(log, options, sections, type_attr)
     automation, automated, too_rare, judgement = rank_automation(log, profiles, options, type_attr)
     restructuring = find_restructuring(log, sections, type_attr, channel_attr)
     return CandidateSet(
-        log_name=str(run["log_name"]),
+        log_name=log_name,
         run_id=run_id,
         automation=tuple(automation[: options.top]),
         restructuring=tuple(restructuring[: options.top]),
@@ -133,6 +154,89 @@ def find_candidates(
         too_rare=tuple(too_rare),
         judgement=tuple(judgement),
     )
+
+
+class MiningCandidates:
+    """The candidates of a mining run found while it is mined (what `servflow mine` does).
+
+    Give `on_section` to `mine_log`: once it has been told the stalled cases and the findings
+    the candidates read (`SECTIONS_READ`), a thread ranks the candidates from them and the
+    events `selection()` returns (the run's log under its filter, e.g. read beside the mining
+    by `read_selection`), while the mining goes on. `finish` waits for that thread and stores
+    the set with the run; the set equals what `find_candidates` finds from the stored run.
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        log_name: str,
+        selection: Callable[[], SelectionEvents],
+        options: CandidateOptions | None = None,
+    ) -> None:
+        self._log_name = log_name
+        self._selection = selection
+        self._options = options or CandidateOptions()
+        self._flagged = flagged_automated(con, store.log_id_for(con, log_name))
+        self._sections: dict[str, list[dict[str, Any]]] = {}
+        self._stalled: frozenset[str] | None = None
+        self._future: Future[tuple[CandidateSet, float]] | None = None
+
+    def on_section(self, name: str, rows: tuple[Any, ...], as_of: datetime | None) -> None:
+        """A finding of the run being mined (a `mining.run.SectionListener`)."""
+        from mining.run import SECTIONS
+
+        if name == "stalled_cases":
+            self._stalled = frozenset(row.case_id for row in rows)
+        elif name in SECTIONS_READ:
+            self._sections[name] = as_stored(SECTIONS[name], rows)
+        else:
+            return
+        if (
+            self._future is None
+            and self._stalled is not None
+            and self._sections.keys() == set(SECTIONS_READ)
+        ):
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="servflow-candidates")
+            self._future = pool.submit(self._find, as_of, self._stalled, dict(self._sections))
+            pool.shutdown(wait=False)
+
+    def _find(
+        self,
+        as_of: datetime | None,
+        stalled: frozenset[str],
+        sections: dict[str, list[dict[str, Any]]],
+    ) -> tuple[CandidateSet, float]:
+        selection = self._selection()
+        started = time.perf_counter()
+        log = case_log(
+            selection,
+            run_id=0,
+            log_name=self._log_name,
+            as_of=as_of,
+            stalled=np.fromiter(
+                (case_id in stalled for case_id in selection.case_ids),
+                dtype=bool,
+                count=len(selection.case_ids),
+            ),
+        )
+        found = _rank(log, sections, self._options, self._flagged, self._log_name, 0)
+        return found, time.perf_counter() - started
+
+    def finish(self, con: duckdb.DuckDBPyConnection, run_id: int) -> CandidateSet:
+        """Wait for the candidates of mining run `run_id` (the run mined with `on_section`),
+        store them with it and return them."""
+        run = run_row(con, run_id)
+        if run["log_name"] != self._log_name:
+            raise InputError(
+                f"Mining run {run_id} is of log {run['log_name']!r}, not {self._log_name!r}."
+            )
+        if self._future is None:  # not told every finding it needs: rank from the stored run
+            cases = load_cases(con, run_id, selection=self._selection())
+            return compute_and_store(con, run_id, self._options, cases=cases)
+        found, seconds = self._future.result()
+        found = replace(found, run_id=run_id)
+        store_candidates(con, found, self._options, duration_s=seconds)
+        return found
 
 
 def store_candidates(

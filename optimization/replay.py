@@ -32,6 +32,7 @@ __all__ = [
     "Change",
     "Replay",
     "SelectionEvents",
+    "case_log",
     "load_cases",
     "read_selection",
     "replay",
@@ -93,7 +94,7 @@ def _sql(name: str) -> str:
 class CaseLog:
     """The events of a run's cases as arrays in case order (one entry per event)."""
 
-    run_id: int
+    run_id: int  # 0 while the run is being mined
     log_id: int
     log_name: str
     as_of_s: float
@@ -352,8 +353,27 @@ def load_cases(
     stalled = _numbers(
         query_arrays(con, "opt_stalled_cases", run_id=run_id, log_id=log_id), "case_no"
     )
+    return case_log(
+        selection,
+        run_id=run_id,
+        log_name=str(run["log_name"]),
+        as_of=run["as_of"],
+        stalled=np.isin(selection.case_numbers, stalled, assume_unique=True),
+    )
+
+
+def case_log(
+    selection: SelectionEvents,
+    *,
+    run_id: int,
+    log_name: str,
+    as_of: datetime | None,
+    stalled: np.ndarray,
+) -> CaseLog:
+    """The `CaseLog` of `selection` for mining run `run_id` (0: a run being mined), whose date
+    is `as_of` (None: the last event) and whose stalled cases are `stalled` (one bool per case,
+    in the order of `selection.case_ids`)."""
     columns = selection.columns
-    as_of = run["as_of"]
     ts = np.asarray(columns["ts_s"], dtype=np.float64)
     as_of_s = (
         (as_of - datetime(1970, 1, 1)).total_seconds()
@@ -362,8 +382,8 @@ def load_cases(
     )
     return CaseLog(
         run_id=run_id,
-        log_id=log_id,
-        log_name=str(run["log_name"]),
+        log_id=selection.log_id,
+        log_name=log_name,
         as_of_s=as_of_s,
         activity_names=selection.names["activities"],
         team_names=selection.names["teams"],
@@ -375,7 +395,7 @@ def load_cases(
         resource=columns["resource_id"],  # int32 ids: compared, counted, looked up
         team=columns["team_id"],
         case_ids=selection.case_ids,
-        stalled=np.isin(selection.case_numbers, stalled, assume_unique=True),
+        stalled=stalled,
         attributes=selection.attributes,
         attribute_values=selection.attribute_values,
     )

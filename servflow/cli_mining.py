@@ -228,8 +228,8 @@ def _options(args: argparse.Namespace) -> Any:
 def _mine(args: argparse.Namespace) -> int:
     from mining import pm4py_modules, store
     from mining.run import build_report, mine_log
-    from optimization.candidates import compute_and_store
-    from optimization.replay import load_cases, read_selection
+    from optimization.candidates import MiningCandidates
+    from optimization.replay import read_selection
     from servflow.pipeline import publish_snapshot, snapshot_path_for
 
     # this process uses pm4py from one thread (conformance): only the modules it needs run
@@ -243,13 +243,16 @@ def _mine(args: argparse.Namespace) -> int:
     with store.connect(args.db, create=False) as con:
         log_id = store.log_id_for(con, args.log)
         # the candidates' reading of the events (Arrow and numpy, no mining result needed) runs
-        # on a connection of its own while the log is mined
+        # on a connection of its own while the log is mined, and their ranking (numpy) in a
+        # thread as soon as the mining has the findings it reads
         with store.beside(con, lambda side: read_selection(side, log_id, options.flt)) as read:
-            run = mine_log(con, args.log, options, progress=progress)
+            candidates = MiningCandidates(con, args.log, read)
+            run = mine_log(
+                con, args.log, options, progress=progress, on_section=candidates.on_section
+            )
             if progress is not None:
                 progress("optimization candidates")
-            cases = load_cases(con, run.run_id, selection=read())
-        compute_and_store(con, run.run_id, cases=cases)
+            candidates.finish(con, run.run_id)
         report = build_report(
             con, args.log, run.run_id, sections=None if args.json else SUMMARY_SECTIONS
         )

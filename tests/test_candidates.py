@@ -603,3 +603,54 @@ def test_events_read_beside_the_mining_equal_those_read_for_the_run(mined_teleco
         whole = read_selection(con, log_id, None)
         with pytest.raises(InputError, match="under another filter"):
             load_cases(con, run, selection=whole)
+
+
+def test_candidates_ranked_while_mining_equal_those_of_the_stored_run(mined_telecom, tmp_path):
+    """`servflow mine` ranks the candidates in a thread from the findings the mining tells it
+    (`MiningCandidates.on_section`) while the log is still mined: the stored set equals what
+    `find_candidates` computes from the stored run, for the whole log and under a filter; the
+    ranking started before the run was stored (it was told every finding it reads by then)."""
+    from mining.filters import LogFilter
+    from mining.ingest import ingest_file
+    from mining.run import MiningOptions, mine_log
+    from optimization.candidates import SECTIONS_READ, MiningCandidates
+    from optimization.replay import read_selection
+
+    source, _truth, _run_id = mined_telecom(7, 600)
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(source, db)
+    with store.connect(db) as con:
+        log_id = store.log_id_for(con, "telecom")
+        team = str(con.execute("SELECT name FROM teams ORDER BY team_id").fetchone()[0])
+        for flt in (None, LogFilter(teams=(team,))):
+            told: list[str] = []
+            with store.beside(con, lambda side, f=flt: read_selection(side, log_id, f)) as read:
+                early = MiningCandidates(con, "telecom", read)
+
+                def listen(name, rows, as_of, early=early, told=told):
+                    told.append(name)
+                    early.on_section(name, rows, as_of)
+
+                run = mine_log(
+                    con, "telecom", MiningOptions(flt=flt, conformance=False), on_section=listen
+                )
+                found = early.finish(con, run.run_id)
+            # every finding the ranking reads was told before the last sections were mined
+            assert max(told.index(n) for n in (*SECTIONS_READ, "stalled_cases")) < told.index(
+                "handovers_resource"
+            )
+            fresh = find_candidates(con, run.run_id)
+            assert found.run_id == run.run_id and found.automation and found.restructuring
+            assert repr(found) == repr(fresh)
+            stored = candidates_for_run(con, run.run_id)
+            assert stored is not None
+            assert [c.id for c in stored.automation] == [c.id for c in fresh.automation]
+            assert [c.id for c in stored.restructuring] == [c.id for c in fresh.restructuring]
+        # a run of another log is refused
+        tiny = tmp_path / "tiny.csv"
+        tiny.write_text("case,activity,time\n1,A,2024-01-01 08:00\n1,B,2024-01-01 09:00\n")
+        ingest_file(con, tiny)
+        other = mine_log(con, "tiny", MiningOptions(conformance=False)).run_id
+        early = MiningCandidates(con, "telecom", lambda: read_selection(con, log_id, None))
+        with pytest.raises(InputError, match=f"run {other} is of log 'tiny', not 'telecom'"):
+            early.finish(con, other)

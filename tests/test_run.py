@@ -122,6 +122,36 @@ def test_results_are_stored_per_run_with_the_documented_schema(mined, tmp_path):
     assert documented == schema_markdown(SECTIONS), "regenerate: python -m mining.run --schema"
 
 
+def test_each_section_is_told_once_as_it_is_read_back(mined, tmp_path):
+    """`mine_log(on_section=...)` tells every section once, as soon as its rows are final, with
+    the run's as-of time from the break points on; the rows, as `as_stored` turns them into
+    dicts, equal what `read_section` reads back from the stored run (values and types)."""
+    from mining.results import as_stored, read_section
+    from mining.run import MiningOptions
+
+    db, _ = mined
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(db, copy)
+    told: list[tuple[str, tuple, object]] = []
+    options = MiningOptions(
+        sla_targets_s=(("投诉", 72 * 3600.0),),
+        sla_attribute="ticket_type",
+        default_sla_s=48 * 3600.0,
+    )
+    with store.connect(copy) as con:
+        run = mine_log(con, "telecom", options, on_section=lambda *section: told.append(section))
+        names = [name for name, _rows, _as_of in told]
+        assert sorted(names) == sorted(SECTIONS) and len(names) == len(set(names))
+        assert names.index("stalled_cases") < names.index("bottlenecks")
+        assert run.as_of is not None
+        for name, rows, as_of in told:
+            early = name in ("dfg", "endpoints", "activities", "variants")
+            assert as_of == (None if early else run.as_of), name
+            stored = read_section(con, run.run_id, name)
+            assert repr(as_stored(SECTIONS[name], rows)) == repr(stored), name
+        assert sum(bool(rows) for _name, rows, _as_of in told) >= len(SECTIONS) - 2
+
+
 def test_report_marks_runs_stale_after_new_loads(mined, tmp_path):
     db, _ = mined
     copy = tmp_path / "stale.duckdb"

@@ -51,6 +51,7 @@ from optimization.replay import (
     CaseLog,
     SelectionEvents,
     case_log,
+    check_selection,
     load_cases,
     run_query,
     run_row,
@@ -234,6 +235,7 @@ class MiningCandidates:
             cases = load_cases(con, run_id, selection=self._selection())
             return compute_and_store(con, run_id, self._options, cases=cases)
         found, seconds = self._future.result()
+        check_selection(self._selection(), run)  # ranked from the events of this run
         found = replace(found, run_id=run_id)
         store_candidates(con, found, self._options, duration_s=seconds)
         return found

@@ -33,6 +33,7 @@ __all__ = [
     "Replay",
     "SelectionEvents",
     "case_log",
+    "check_selection",
     "load_cases",
     "read_selection",
     "replay",
@@ -345,11 +346,8 @@ def load_cases(
     flt = _run_filter(run["filter"])
     if selection is None:
         selection = read_selection(con, log_id, flt, max_values=max_values, attributes=attributes)
-    elif selection.log_id != log_id or filter_to_json(selection.flt) != filter_to_json(flt):
-        raise InputError(
-            f"The events given were read for log {selection.log_id} under another filter than "
-            f"run {run_id} (log {log_id}) used: read them again for this run."
-        )
+    else:
+        check_selection(selection, run)
     stalled = _numbers(
         query_arrays(con, "opt_stalled_cases", run_id=run_id, log_id=log_id), "case_no"
     )
@@ -360,6 +358,19 @@ def load_cases(
         as_of=run["as_of"],
         stalled=np.isin(selection.case_numbers, stalled, assume_unique=True),
     )
+
+
+def check_selection(selection: SelectionEvents, run: dict[str, Any]) -> None:
+    """`InputError` unless `selection` holds the events of mining run `run` (its `mining_runs`
+    row): its log under its filter."""
+    flt = _run_filter(run["filter"])
+    if selection.log_id != int(run["log_id"]) or filter_to_json(selection.flt) != filter_to_json(
+        flt
+    ):
+        raise InputError(
+            f"The events given were read for log {selection.log_id} under another filter than "
+            f"run {run['run_id']} (log {run['log_id']}) used: read them again for this run."
+        )
 
 
 def case_log(

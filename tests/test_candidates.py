@@ -646,6 +646,29 @@ def test_candidates_ranked_while_mining_equal_those_of_the_stored_run(mined_tele
             assert stored is not None
             assert [c.id for c in stored.automation] == [c.id for c in fresh.automation]
             assert [c.id for c in stored.restructuring] == [c.id for c in fresh.restructuring]
+
+        # not told the findings (no mining beside it): it ranks from the stored run instead
+        def by_team():
+            return read_selection(con, log_id, LogFilter(teams=(team,)))
+
+        everything = read_selection(con, log_id, None)
+
+        def whole():
+            return everything
+
+        late = MiningCandidates(con, "telecom", by_team).finish(con, run.run_id)  # (team filter)
+        assert repr(late) == repr(find_candidates(con, run.run_id))
+        # ranked from events of another filter than the run's: refused
+        elsewhere = MiningCandidates(con, "telecom", whole)
+        first = mine_log(
+            con, "telecom", MiningOptions(conformance=False), on_section=elsewhere.on_section
+        )
+        filtered = mine_log(
+            con, "telecom", MiningOptions(flt=LogFilter(teams=(team,)), conformance=False)
+        )
+        assert first.run_id != filtered.run_id
+        with pytest.raises(InputError, match="under another filter"):
+            elsewhere.finish(con, filtered.run_id)
         # a run of another log is refused
         tiny = tmp_path / "tiny.csv"
         tiny.write_text("case,activity,time\n1,A,2024-01-01 08:00\n1,B,2024-01-01 09:00\n")

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,6 +136,29 @@ def _rank(
     log_name: str,
     run_id: int,
 ) -> CandidateSet:
+    ranked = _rank_automation(log, sections, options, flagged)
+    return _candidate_set(ranked, log, sections, log_name, run_id)
+
+
+@dataclass(frozen=True)
+class _Automation:
+    """The automation half of a candidate set (it reads the bottlenecks of the findings only)."""
+
+    options: CandidateOptions  # with the flagged activities among the automated ones
+    type_attr: str | None
+    channel_attr: str | None
+    automation: list[AutomationCandidate]
+    automated: list[AlreadyAutomated]
+    too_rare: list[TooRare]
+    judgement: list[JudgementWork]
+
+
+def _rank_automation(
+    log: CaseLog,
+    sections: dict[str, list[dict[str, Any]]],
+    options: CandidateOptions,
+    flagged: tuple[str, ...],
+) -> _Automation:
     if flagged:
         options = replace(
             options,
@@ -144,27 +168,39 @@ def _rank(
     channel_attr = _pick_attribute(log, options.channel_attribute, CHANNEL_NAMES)
     profiles = profile_activities(log, options, sections, type_attr)
     automation, automated, too_rare, judgement = rank_automation(log, profiles, options, type_attr)
-    restructuring = find_restructuring(log, sections, type_attr, channel_attr)
+    return _Automation(options, type_attr, channel_attr, automation, automated, too_rare, judgement)
+
+
+def _candidate_set(
+    ranked: _Automation,
+    log: CaseLog,
+    sections: dict[str, list[dict[str, Any]]],
+    log_name: str,
+    run_id: int,
+) -> CandidateSet:
+    restructuring = find_restructuring(log, sections, ranked.type_attr, ranked.channel_attr)
     return CandidateSet(
         log_name=log_name,
         run_id=run_id,
-        automation=tuple(automation[: options.top]),
-        restructuring=tuple(restructuring[: options.top]),
-        already_automated=tuple(automated),
-        weights=options.weights,
-        too_rare=tuple(too_rare),
-        judgement=tuple(judgement),
+        automation=tuple(ranked.automation[: ranked.options.top]),
+        restructuring=tuple(restructuring[: ranked.options.top]),
+        already_automated=tuple(ranked.automated),
+        weights=ranked.options.weights,
+        too_rare=tuple(ranked.too_rare),
+        judgement=tuple(ranked.judgement),
     )
 
 
 class MiningCandidates:
     """The candidates of a mining run found while it is mined (what `servflow mine` does).
 
-    Give `on_section` to `mine_log`: once it has been told the stalled cases and the findings
-    the candidates read (`SECTIONS_READ`), a thread ranks the candidates from them and the
-    events `selection()` returns (the run's log under its filter, e.g. read beside the mining
-    by `read_selection`), while the mining goes on. `finish` waits for that thread and stores
-    the set with the run; the set equals what `find_candidates` finds from the stored run.
+    Give `on_section` to `mine_log`, inside a `with` block: once it has been told the stalled
+    cases and the bottlenecks, a thread ranks the automation candidates from them and the events
+    `selection()` returns (the run's log under its filter, e.g. read beside the mining by
+    `read_selection`), and the restructuring candidates once the other findings they read
+    (`SECTIONS_READ`) are told, while the mining goes on. `finish` waits for that thread and
+    stores the set with the run; the set equals what `find_candidates` finds from the stored
+    run. Leaving the block stops a thread still waiting for findings (e.g. the mining failed).
     """
 
     def __init__(
@@ -181,6 +217,15 @@ class MiningCandidates:
         self._sections: dict[str, list[dict[str, Any]]] = {}
         self._stalled: frozenset[str] | None = None
         self._future: Future[tuple[CandidateSet, float]] | None = None
+        self._told_all = threading.Event()
+        self._closed = False
+
+    def __enter__(self) -> MiningCandidates:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._closed = True
+        self._told_all.set()
 
     def on_section(self, name: str, rows: tuple[Any, ...], as_of: datetime | None) -> None:
         """A finding of the run being mined (a `mining.run.SectionListener`)."""
@@ -192,21 +237,14 @@ class MiningCandidates:
             self._sections[name] = as_stored(SECTIONS[name], rows)
         else:
             return
-        if (
-            self._future is None
-            and self._stalled is not None
-            and self._sections.keys() == set(SECTIONS_READ)
-        ):
+        if self._future is None and self._stalled is not None and "bottlenecks" in self._sections:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="servflow-candidates")
-            self._future = pool.submit(self._find, as_of, self._stalled, dict(self._sections))
+            self._future = pool.submit(self._find, as_of, self._stalled)
             pool.shutdown(wait=False)
+        if self._sections.keys() == set(SECTIONS_READ):
+            self._told_all.set()
 
-    def _find(
-        self,
-        as_of: datetime | None,
-        stalled: frozenset[str],
-        sections: dict[str, list[dict[str, Any]]],
-    ) -> tuple[CandidateSet, float]:
+    def _find(self, as_of: datetime | None, stalled: frozenset[str]) -> tuple[CandidateSet, float]:
         selection = self._selection()
         started = time.perf_counter()
         log = case_log(
@@ -220,8 +258,14 @@ class MiningCandidates:
                 count=len(selection.case_ids),
             ),
         )
-        found = _rank(log, sections, self._options, self._flagged, self._log_name, 0)
-        return found, time.perf_counter() - started
+        ranked = _rank_automation(log, dict(self._sections), self._options, self._flagged)
+        waited = time.perf_counter()
+        self._told_all.wait()
+        if self._closed:
+            raise InputError("The candidates were not told every finding of the mining run.")
+        resumed = time.perf_counter()
+        found = _candidate_set(ranked, log, dict(self._sections), self._log_name, 0)
+        return found, (waited - started) + (time.perf_counter() - resumed)
 
     def finish(self, con: duckdb.DuckDBPyConnection, run_id: int) -> CandidateSet:
         """Wait for the candidates of mining run `run_id` (the run mined with `on_section`),
@@ -231,7 +275,9 @@ class MiningCandidates:
             raise InputError(
                 f"Mining run {run_id} is of log {run['log_name']!r}, not {self._log_name!r}."
             )
-        if self._future is None:  # not told every finding it needs: rank from the stored run
+        if self._future is None or not self._told_all.is_set():
+            # not told every finding it needs: rank from the stored run
+            self.__exit__()
             cases = load_cases(con, run_id, selection=self._selection())
             return compute_and_store(con, run_id, self._options, cases=cases)
         found, seconds = self._future.result()

@@ -244,9 +244,11 @@ def _mine(args: argparse.Namespace) -> int:
         log_id = store.log_id_for(con, args.log)
         # the candidates' reading of the events (Arrow and numpy, no mining result needed) runs
         # on a connection of its own while the log is mined, and their ranking (numpy) in a
-        # thread as soon as the mining has the findings it reads
-        with store.beside(con, lambda side: read_selection(side, log_id, options.flt)) as read:
-            candidates = MiningCandidates(con, args.log, read)
+        # thread from the findings as soon as the mining has them
+        with (
+            store.beside(con, lambda side: read_selection(side, log_id, options.flt)) as read,
+            MiningCandidates(con, args.log, read) as candidates,
+        ):
             run = mine_log(
                 con, args.log, options, progress=progress, on_section=candidates.on_section
             )

@@ -610,6 +610,9 @@ def test_candidates_ranked_while_mining_equal_those_of_the_stored_run(mined_tele
     (`MiningCandidates.on_section`) while the log is still mined: the stored set equals what
     `find_candidates` computes from the stored run, for the whole log and under a filter; the
     ranking started before the run was stored (it was told every finding it reads by then)."""
+    import threading
+    import time
+
     from mining.filters import LogFilter
     from mining.ingest import ingest_file
     from mining.run import MiningOptions, mine_log
@@ -624,8 +627,10 @@ def test_candidates_ranked_while_mining_equal_those_of_the_stored_run(mined_tele
         team = str(con.execute("SELECT name FROM teams ORDER BY team_id").fetchone()[0])
         for flt in (None, LogFilter(teams=(team,))):
             told: list[str] = []
-            with store.beside(con, lambda side, f=flt: read_selection(side, log_id, f)) as read:
-                early = MiningCandidates(con, "telecom", read)
+            with (
+                store.beside(con, lambda side, f=flt: read_selection(side, log_id, f)) as read,
+                MiningCandidates(con, "telecom", read) as early,
+            ):
 
                 def listen(name, rows, as_of, early=early, told=told):
                     told.append(name)
@@ -669,6 +674,15 @@ def test_candidates_ranked_while_mining_equal_those_of_the_stored_run(mined_tele
         assert first.run_id != filtered.run_id
         with pytest.raises(InputError, match="under another filter"):
             elsewhere.finish(con, filtered.run_id)
+        # a block left before the mining told every finding (the mining failed) ends the thread
+        with MiningCandidates(con, "telecom", whole) as partial:
+            partial.on_section("stalled_cases", (), None)
+            partial.on_section("bottlenecks", (), None)
+            assert any(t.name.startswith("servflow-candidates") for t in threading.enumerate())
+        deadline = time.monotonic() + 60
+        while any(t.name.startswith("servflow-candidates") for t in threading.enumerate()):
+            assert time.monotonic() < deadline, "the candidates' thread is still waiting"
+            time.sleep(0.05)
         # a run of another log is refused
         tiny = tmp_path / "tiny.csv"
         tiny.write_text("case,activity,time\n1,A,2024-01-01 08:00\n1,B,2024-01-01 09:00\n")

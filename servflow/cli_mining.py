@@ -258,11 +258,11 @@ def _mine(args: argparse.Namespace) -> int:
         report = build_report(
             con, args.log, run.run_id, sections=None if args.json else SUMMARY_SECTIONS
         )
-    if not args.no_publish:
-        # readers (the dashboard) see the new run in the published read-only snapshot
-        snapshot = publish_snapshot(args.db, snapshot_path_for(args.db))
-        if progress is not None:
-            progress(f"published the snapshot {snapshot}")
+        if not args.no_publish:
+            # readers (the dashboard) see the new run in the published read-only snapshot
+            snapshot = publish_snapshot(args.db, snapshot_path_for(args.db), con=con)
+            if progress is not None:
+                progress(f"published the snapshot {snapshot}")
     if args.json:
         _print_json(report)
     else:

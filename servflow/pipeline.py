@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -187,7 +188,10 @@ def snapshot_path_for(db_path: str | os.PathLike[str] | None) -> Path:
 
 
 def publish_snapshot(
-    db_path: str | os.PathLike[str] | None, snapshot_path: str | os.PathLike[str]
+    db_path: str | os.PathLike[str] | None,
+    snapshot_path: str | os.PathLike[str],
+    *,
+    con: Any = None,
 ) -> Path:
     """Write a consistent copy of the database for readers and swap it in atomically.
 
@@ -199,6 +203,9 @@ def publish_snapshot(
     other process can change it meanwhile. (Re-encoding every table with `COPY FROM DATABASE`
     takes seconds on a log of millions of events; the file copy takes about as long as reading
     the file.) Should the log not be empty after the checkpoint, the tables are copied instead.
+
+    `con`: this process's open connection to `db_path`, with no transaction or query running
+    on it (else a connection is opened, and closed after).
     """
     target = Path(snapshot_path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -206,13 +213,15 @@ def publish_snapshot(
     tmp.unlink(missing_ok=True)
     source = Path(db_path) if db_path is not None else store.default_db_path()
     try:
-        with store.connect(source, create=False) as con:
-            con.execute("CHECKPOINT")
+        with (
+            nullcontext(con) if con is not None else store.connect(source, create=False)
+        ) as open_con:
+            open_con.execute("CHECKPOINT")
             wal = Path(f"{source}.wal")
             if not wal.exists() or wal.stat().st_size == 0:
                 shutil.copyfile(source, tmp)
             else:
-                _copy_tables(con, tmp)
+                _copy_tables(open_con, tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)

@@ -152,6 +152,27 @@ def test_each_section_is_told_once_as_it_is_read_back(mined, tmp_path):
         assert sum(bool(rows) for _name, rows, _as_of in told) >= len(SECTIONS) - 2
 
 
+def test_mine_publishes_a_snapshot_holding_the_new_run_and_its_candidates(mined):
+    """`servflow mine` publishes the read-only snapshot from its own connection after storing:
+    the snapshot holds the same runs, results and candidates as the database."""
+    from servflow.pipeline import snapshot_path_for
+
+    db, report = mined
+    snapshot = snapshot_path_for(db)
+    assert snapshot.is_file() and not Path(f"{snapshot}.wal").exists()
+    query = (
+        "SELECT (SELECT list(run_id ORDER BY run_id) FROM mining_runs), "
+        "(SELECT count(*) FROM run_dfg), (SELECT count(*) FROM run_stalled_cases), "
+        "(SELECT list(run_id) FROM candidate_sets), (SELECT count(*) FROM automation_candidates)"
+    )
+    with store.connect(db, read_only=True) as con:
+        written = con.execute(query).fetchone()
+    with store.connect(snapshot, read_only=True) as con:
+        published = con.execute(query).fetchone()
+    assert written == published
+    assert written[0] == [report["run_id"]] and written[1] > 0 and written[3] == [report["run_id"]]
+
+
 def test_report_marks_runs_stale_after_new_loads(mined, tmp_path):
     db, _ = mined
     copy = tmp_path / "stale.duckdb"

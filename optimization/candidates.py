@@ -213,7 +213,8 @@ class MiningCandidates:
         self._log_name = log_name
         self._selection = selection
         self._options = options or CandidateOptions()
-        self._flagged = flagged_automated(con, store.log_id_for(con, log_name))
+        # read by the thread, on a connection of its own (the mining's is busy by then)
+        self._side = con.cursor()
         self._sections: dict[str, list[dict[str, Any]]] = {}
         self._stalled: frozenset[str] | None = None
         self._future: Future[tuple[CandidateSet, float]] | None = None
@@ -226,6 +227,8 @@ class MiningCandidates:
     def __exit__(self, *exc: object) -> None:
         self._closed = True
         self._told_all.set()
+        if self._future is None:  # (else the thread closes it)
+            self._side.close()
 
     def on_section(self, name: str, rows: tuple[Any, ...], as_of: datetime | None) -> None:
         """A finding of the run being mined (a `mining.run.SectionListener`)."""
@@ -245,6 +248,10 @@ class MiningCandidates:
             self._told_all.set()
 
     def _find(self, as_of: datetime | None, stalled: frozenset[str]) -> tuple[CandidateSet, float]:
+        try:
+            flagged = flagged_automated(self._side, store.log_id_for(self._side, self._log_name))
+        finally:
+            self._side.close()
         selection = self._selection()
         started = time.perf_counter()
         log = case_log(
@@ -258,7 +265,7 @@ class MiningCandidates:
                 count=len(selection.case_ids),
             ),
         )
-        ranked = _rank_automation(log, dict(self._sections), self._options, self._flagged)
+        ranked = _rank_automation(log, dict(self._sections), self._options, flagged)
         waited = time.perf_counter()
         self._told_all.wait()
         if self._closed:

@@ -5,8 +5,8 @@ ping-pong, break points, scorecard) and the events of the run's cases (under the
 nothing is mined again), scores every activity on the automation criteria, detects the log
 evidence that triggers the redesign heuristics of Reijers & Limam Mansar (2005), and replays
 every proposal on the real cases (`optimization.replay`) for its expected effect.
-`store_candidates` / `candidates_for_run` keep a set beside its mining run. `MiningCandidates`
-finds the same set while the run is mined, from each finding as soon as the mining has it.
+`store_candidates` / `candidates_for_run` keep a set beside its mining run.
+`optimization.mining_candidates.MiningCandidates` finds the same set while the run is mined.
 
 Automation score: each criterion's value is mapped to 0..1 (1 = in favour of automating); the
 score is the weighted mean of the criteria the log can tell (`Weights`, normalised).
@@ -19,21 +19,19 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
-import numpy as np
 
 from mining import store
 from mining.errors import InputError
-from mining.results import as_stored, read_section
+from mining.results import read_section
 from optimization.automation import CRITERIA, profile_activities, rank_automation
+from optimization.mining_candidates import SECTIONS_READ
 from optimization.model import (
     AlreadyAutomated,
     AutomationCandidate,
@@ -50,9 +48,6 @@ from optimization.model import (
 )
 from optimization.replay import (
     CaseLog,
-    SelectionEvents,
-    case_log,
-    check_selection,
     load_cases,
     run_query,
     run_row,
@@ -61,8 +56,6 @@ from optimization.restructuring import find_restructuring
 
 __all__ = [
     "CRITERIA",
-    "SECTIONS_READ",
-    "MiningCandidates",
     "candidates_for_run",
     "compute_and_store",
     "find_candidates",
@@ -71,8 +64,6 @@ __all__ = [
     "store_candidates",
 ]
 
-# The findings of the mining run the candidates read.
-SECTIONS_READ = ("bottlenecks", "rework_loops", "pingpong", "breakpoints", "kpis")
 TYPE_NAMES = (
     "ticket_type",
     "type",
@@ -189,109 +180,6 @@ def _candidate_set(
         too_rare=tuple(ranked.too_rare),
         judgement=tuple(ranked.judgement),
     )
-
-
-class MiningCandidates:
-    """The candidates of a mining run found while it is mined (what `servflow mine` does).
-
-    Give `on_section` to `mine_log`, inside a `with` block: once it has been told the stalled
-    cases and the bottlenecks, a thread ranks the automation candidates from them and the events
-    `selection()` returns (the run's log under its filter, e.g. read beside the mining by
-    `read_selection`), and the restructuring candidates once the other findings they read
-    (`SECTIONS_READ`) are told, while the mining goes on. `finish` waits for that thread and
-    stores the set with the run; the set equals what `find_candidates` finds from the stored
-    run. Leaving the block stops a thread still waiting for findings (e.g. the mining failed).
-    """
-
-    def __init__(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        log_name: str,
-        selection: Callable[[], SelectionEvents],
-        options: CandidateOptions | None = None,
-    ) -> None:
-        self._log_name = log_name
-        self._selection = selection
-        self._options = options or CandidateOptions()
-        # read by the thread, on a connection of its own (the mining's is busy by then)
-        self._side = con.cursor()
-        self._sections: dict[str, list[dict[str, Any]]] = {}
-        self._stalled: frozenset[str] | None = None
-        self._future: Future[tuple[CandidateSet, float]] | None = None
-        self._told_all = threading.Event()
-        self._closed = False
-
-    def __enter__(self) -> MiningCandidates:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._closed = True
-        self._told_all.set()
-        if self._future is None:  # (else the thread closes it)
-            self._side.close()
-
-    def on_section(self, name: str, rows: tuple[Any, ...], as_of: datetime | None) -> None:
-        """A finding of the run being mined (a `mining.run.SectionListener`)."""
-        from mining.run import SECTIONS
-
-        if name == "stalled_cases":
-            self._stalled = frozenset(row.case_id for row in rows)
-        elif name in SECTIONS_READ:
-            self._sections[name] = as_stored(SECTIONS[name], rows)
-        else:
-            return
-        if self._future is None and self._stalled is not None and "bottlenecks" in self._sections:
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="servflow-candidates")
-            self._future = pool.submit(self._find, as_of, self._stalled)
-            pool.shutdown(wait=False)
-        if self._sections.keys() == set(SECTIONS_READ):
-            self._told_all.set()
-
-    def _find(self, as_of: datetime | None, stalled: frozenset[str]) -> tuple[CandidateSet, float]:
-        try:
-            flagged = flagged_automated(self._side, store.log_id_for(self._side, self._log_name))
-        finally:
-            self._side.close()
-        selection = self._selection()
-        started = time.perf_counter()
-        log = case_log(
-            selection,
-            run_id=0,
-            log_name=self._log_name,
-            as_of=as_of,
-            stalled=np.fromiter(
-                (case_id in stalled for case_id in selection.case_ids),
-                dtype=bool,
-                count=len(selection.case_ids),
-            ),
-        )
-        ranked = _rank_automation(log, dict(self._sections), self._options, flagged)
-        waited = time.perf_counter()
-        self._told_all.wait()
-        if self._closed:
-            raise InputError("The candidates were not told every finding of the mining run.")
-        resumed = time.perf_counter()
-        found = _candidate_set(ranked, log, dict(self._sections), self._log_name, 0)
-        return found, (waited - started) + (time.perf_counter() - resumed)
-
-    def finish(self, con: duckdb.DuckDBPyConnection, run_id: int) -> CandidateSet:
-        """Wait for the candidates of mining run `run_id` (the run mined with `on_section`),
-        store them with it and return them."""
-        run = run_row(con, run_id)
-        if run["log_name"] != self._log_name:
-            raise InputError(
-                f"Mining run {run_id} is of log {run['log_name']!r}, not {self._log_name!r}."
-            )
-        if self._future is None or not self._told_all.is_set():
-            # not told every finding it needs: rank from the stored run
-            self.__exit__()
-            cases = load_cases(con, run_id, selection=self._selection())
-            return compute_and_store(con, run_id, self._options, cases=cases)
-        found, seconds = self._future.result()
-        check_selection(self._selection(), run)  # ranked from the events of this run
-        found = replace(found, run_id=run_id)
-        store_candidates(con, found, self._options, duration_s=seconds)
-        return found
 
 
 def store_candidates(

@@ -228,9 +228,7 @@ def _options(args: argparse.Namespace) -> Any:
 def _mine(args: argparse.Namespace) -> int:
     from mining import pm4py_modules, store
     from mining.run import build_report, mine_log
-    from optimization.candidates import MiningCandidates
-    from optimization.replay import read_selection
-    from servflow.pipeline import publish_snapshot, snapshot_path_for
+    from optimization.mining_candidates import MiningCandidates
 
     # this process uses pm4py from one thread (conformance): only the modules it needs run
     pm4py_modules.defer_imports()
@@ -241,14 +239,10 @@ def _mine(args: argparse.Namespace) -> int:
         else (lambda message: say(f"servflow: mining {args.log}: {message}", file=sys.stderr))
     )
     with store.connect(args.db, create=False) as con:
-        log_id = store.log_id_for(con, args.log)
-        # the candidates' reading of the events (Arrow and numpy, no mining result needed) runs
-        # on a connection of its own while the log is mined, and their ranking (numpy) in a
-        # thread from the findings as soon as the mining has them
-        with (
-            store.beside(con, lambda side: read_selection(side, log_id, options.flt)) as read,
-            MiningCandidates(con, args.log, read) as candidates,
-        ):
+        # the candidates' events are read on a connection of their own while the log is mined
+        # (Arrow and numpy, no mining result needed), and the candidates are ranked in a thread
+        # from the findings as soon as the mining has them
+        with MiningCandidates(con, args.log, options.flt) as candidates:
             run = mine_log(
                 con, args.log, options, progress=progress, on_section=candidates.on_section
             )
@@ -259,6 +253,8 @@ def _mine(args: argparse.Namespace) -> int:
             con, args.log, run.run_id, sections=None if args.json else SUMMARY_SECTIONS
         )
         if not args.no_publish:
+            from servflow.pipeline import publish_snapshot, snapshot_path_for
+
             # readers (the dashboard) see the new run in the published read-only snapshot
             snapshot = publish_snapshot(args.db, snapshot_path_for(args.db), con=con)
             if progress is not None:

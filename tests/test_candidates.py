@@ -616,7 +616,7 @@ def test_candidates_ranked_while_mining_equal_those_of_the_stored_run(mined_tele
     from mining.filters import LogFilter
     from mining.ingest import ingest_file
     from mining.run import MiningOptions, mine_log
-    from optimization.candidates import SECTIONS_READ, MiningCandidates
+    from optimization.mining_candidates import SECTIONS_READ, MiningCandidates
     from optimization.replay import read_selection
 
     source, _truth, _run_id = mined_telecom(7, 600)
@@ -627,10 +627,8 @@ def test_candidates_ranked_while_mining_equal_those_of_the_stored_run(mined_tele
         team = str(con.execute("SELECT name FROM teams ORDER BY team_id").fetchone()[0])
         for flt in (None, LogFilter(teams=(team,))):
             told: list[str] = []
-            with (
-                store.beside(con, lambda side, f=flt: read_selection(side, log_id, f)) as read,
-                MiningCandidates(con, "telecom", read) as early,
-            ):
+            # (it reads the events of the log under the filter on a connection of its own)
+            with MiningCandidates(con, "telecom", flt) as early:
 
                 def listen(name, rows, as_of, early=early, told=told):
                     told.append(name)
@@ -661,10 +659,12 @@ def test_candidates_ranked_while_mining_equal_those_of_the_stored_run(mined_tele
         def whole():
             return everything
 
-        late = MiningCandidates(con, "telecom", by_team).finish(con, run.run_id)  # (team filter)
+        late = MiningCandidates(con, "telecom", selection=by_team).finish(
+            con, run.run_id
+        )  # (team filter)
         assert repr(late) == repr(find_candidates(con, run.run_id))
         # ranked from events of another filter than the run's: refused
-        elsewhere = MiningCandidates(con, "telecom", whole)
+        elsewhere = MiningCandidates(con, "telecom", selection=whole)
         first = mine_log(
             con, "telecom", MiningOptions(conformance=False), on_section=elsewhere.on_section
         )
@@ -675,7 +675,7 @@ def test_candidates_ranked_while_mining_equal_those_of_the_stored_run(mined_tele
         with pytest.raises(InputError, match="under another filter"):
             elsewhere.finish(con, filtered.run_id)
         # a block left before the mining told every finding (the mining failed) ends the thread
-        with MiningCandidates(con, "telecom", whole) as partial:
+        with MiningCandidates(con, "telecom", selection=whole) as partial:
             partial.on_section("stalled_cases", (), None)
             partial.on_section("bottlenecks", (), None)
             assert any(t.name.startswith("servflow-candidates") for t in threading.enumerate())
@@ -688,6 +688,6 @@ def test_candidates_ranked_while_mining_equal_those_of_the_stored_run(mined_tele
         tiny.write_text("case,activity,time\n1,A,2024-01-01 08:00\n1,B,2024-01-01 09:00\n")
         ingest_file(con, tiny)
         other = mine_log(con, "tiny", MiningOptions(conformance=False)).run_id
-        early = MiningCandidates(con, "telecom", lambda: read_selection(con, log_id, None))
+        early = MiningCandidates(con, "telecom", selection=whole)
         with pytest.raises(InputError, match=f"run {other} is of log 'tiny', not 'telecom'"):
             early.finish(con, other)

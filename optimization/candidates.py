@@ -127,13 +127,15 @@ def _rank(
     log_name: str,
     run_id: int,
 ) -> CandidateSet:
-    ranked = _rank_automation(log, sections, options, flagged)
-    return _candidate_set(ranked, log, sections, log_name, run_id)
+    ranked = rank_automation_part(log, sections, options, flagged)
+    return complete_candidate_set(ranked, log, sections, log_name, run_id)
 
 
 @dataclass(frozen=True)
-class _Automation:
-    """The automation half of a candidate set (it reads the bottlenecks of the findings only)."""
+class AutomationPart:
+    """The automation half of a candidate set, ranked before the restructuring half (it reads
+    only the bottlenecks of the run's findings). `rank_automation_part` then
+    `complete_candidate_set` is `find_candidates` on findings and events already read."""
 
     options: CandidateOptions  # with the flagged activities among the automated ones
     type_attr: str | None
@@ -144,12 +146,12 @@ class _Automation:
     judgement: list[JudgementWork]
 
 
-def _rank_automation(
+def rank_automation_part(
     log: CaseLog,
     sections: dict[str, list[dict[str, Any]]],
     options: CandidateOptions,
     flagged: tuple[str, ...],
-) -> _Automation:
+) -> AutomationPart:
     if flagged:
         options = replace(
             options,
@@ -159,11 +161,13 @@ def _rank_automation(
     channel_attr = _pick_attribute(log, options.channel_attribute, CHANNEL_NAMES)
     profiles = profile_activities(log, options, sections, type_attr)
     automation, automated, too_rare, judgement = rank_automation(log, profiles, options, type_attr)
-    return _Automation(options, type_attr, channel_attr, automation, automated, too_rare, judgement)
+    return AutomationPart(
+        options, type_attr, channel_attr, automation, automated, too_rare, judgement
+    )
 
 
-def _candidate_set(
-    ranked: _Automation,
+def complete_candidate_set(
+    ranked: AutomationPart,
     log: CaseLog,
     sections: dict[str, list[dict[str, Any]]],
     log_name: str,

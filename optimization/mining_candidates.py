@@ -103,7 +103,11 @@ class MiningCandidates:
     def _find(self, as_of: datetime | None, stalled: frozenset[str]) -> tuple[CandidateSet, float]:
         import numpy as np
 
-        from optimization.candidates import _candidate_set, _rank_automation, flagged_automated
+        from optimization.candidates import (
+            complete_candidate_set,
+            flagged_automated,
+            rank_automation_part,
+        )
         from optimization.model import CandidateOptions
         from optimization.replay import case_log
 
@@ -125,13 +129,13 @@ class MiningCandidates:
             ),
         )
         options = self._options or CandidateOptions()
-        ranked = _rank_automation(log, dict(self._sections), options, flagged)
+        ranked = rank_automation_part(log, dict(self._sections), options, flagged)
         waited = time.perf_counter()
         self._told_all.wait()
         if self._closed:
             raise InputError("The candidates were not told every finding of the mining run.")
         resumed = time.perf_counter()
-        found = _candidate_set(ranked, log, dict(self._sections), self._log_name, 0)
+        found = complete_candidate_set(ranked, log, dict(self._sections), self._log_name, 0)
         return found, (waited - started) + (time.perf_counter() - resumed)
 
     def finish(self, con: duckdb.DuckDBPyConnection, run_id: int) -> CandidateSet:

@@ -28,13 +28,34 @@ from mining.results import as_stored
 
 if TYPE_CHECKING:
     from mining.filters import LogFilter
+    from mining.run import MiningOptions, MiningRun
     from optimization.model import CandidateOptions, CandidateSet
     from optimization.replay import SelectionEvents
 
-__all__ = ["SECTIONS_READ", "MiningCandidates"]
+__all__ = ["SECTIONS_READ", "MiningCandidates", "mine_with_candidates"]
 
 # The findings of the mining run the candidates read.
 SECTIONS_READ = ("bottlenecks", "rework_loops", "pingpong", "breakpoints", "kpis")
+
+
+def mine_with_candidates(
+    con: duckdb.DuckDBPyConnection,
+    log_name: str,
+    options: MiningOptions | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> MiningRun:
+    """`mine_log`, with the run's candidates ranked while it mines and stored with the run
+    (what `servflow mine` and the mining DAG's task run)."""
+    from mining.run import MiningOptions, mine_log
+
+    options = options or MiningOptions()
+    with MiningCandidates(con, log_name, options.flt) as candidates:
+        run = mine_log(con, log_name, options, progress=progress, on_section=candidates.on_section)
+        if progress is not None:
+            progress("optimization candidates")
+        candidates.finish(con, run.run_id)
+    return run
 
 
 class MiningCandidates:

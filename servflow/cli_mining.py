@@ -227,8 +227,8 @@ def _options(args: argparse.Namespace) -> Any:
 
 def _mine(args: argparse.Namespace) -> int:
     from mining import pm4py_modules, store
-    from mining.run import build_report, mine_log
-    from optimization.mining_candidates import MiningCandidates
+    from mining.run import build_report
+    from optimization.mining_candidates import mine_with_candidates
 
     # this process uses pm4py from one thread (conformance): only the modules it needs run
     pm4py_modules.defer_imports()
@@ -242,13 +242,7 @@ def _mine(args: argparse.Namespace) -> int:
         # the candidates' events are read on a connection of their own while the log is mined
         # (Arrow and numpy, no mining result needed), and the candidates are ranked in a thread
         # from the findings as soon as the mining has them
-        with MiningCandidates(con, args.log, options.flt) as candidates:
-            run = mine_log(
-                con, args.log, options, progress=progress, on_section=candidates.on_section
-            )
-            if progress is not None:
-                progress("optimization candidates")
-            candidates.finish(con, run.run_id)
+        run = mine_with_candidates(con, args.log, options, progress=progress)
         report = build_report(
             con, args.log, run.run_id, sections=None if args.json else SUMMARY_SECTIONS
         )

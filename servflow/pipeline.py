@@ -135,21 +135,18 @@ def mine(
     progress: Callable[[str], None] | None = None,
 ) -> MiningRun:
     """Mine `log_name` and store the results as a new mining run (see `mining.run`), with its
-    automation and restructuring candidates (see `optimization.candidates`)."""
+    automation and restructuring candidates, ranked while it mines
+    (`optimization.mining_candidates`)."""
     from dataclasses import replace
 
-    from mining.run import MiningOptions, mine_log
-    from optimization.candidates import compute_and_store
+    from mining.run import MiningOptions
+    from optimization.mining_candidates import mine_with_candidates
 
     options = options or MiningOptions()
     if as_of is not None:
         options = replace(options, as_of=as_of)
     with store.connect(db_path, create=False) as con:
-        run = mine_log(con, log_name, options, progress=progress)
-        if progress is not None:
-            progress("optimization candidates")
-        compute_and_store(con, run.run_id)
-        return run
+        return mine_with_candidates(con, log_name, options, progress=progress)
 
 
 def rank_candidates(

@@ -30,6 +30,7 @@ from collections.abc import Callable, Collection
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -388,8 +389,6 @@ def _filter_json(flt: LogFilter | None) -> dict[str, Any]:
 
 
 def _version() -> str:
-    from importlib import metadata  # (0.05 s of imports: only when a run is stored)
-
     try:
         return metadata.version("servflow")
     except metadata.PackageNotFoundError:

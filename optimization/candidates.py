@@ -46,12 +46,7 @@ from optimization.model import (
     TooRare,
     Weights,
 )
-from optimization.replay import (
-    CaseLog,
-    load_cases,
-    run_query,
-    run_row,
-)
+from optimization.replay import CaseLog, load_cases, run_query, run_row
 from optimization.restructuring import find_restructuring
 
 __all__ = [

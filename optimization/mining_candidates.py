@@ -98,6 +98,10 @@ class MiningCandidates:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop a thread still waiting for findings, and the reading of the events."""
         self._closed = True
         self._told_all.set()
         if self._future is None:  # (else the thread closes it)
@@ -173,7 +177,7 @@ class MiningCandidates:
         if self._future is None or not self._told_all.is_set():
             # not told every finding it needs: rank from the stored run
             cases = load_cases(con, run_id, selection=self._selection())
-            self.__exit__()
+            self.close()
             return compute_and_store(con, run_id, self._options, cases=cases)
         found, seconds = self._future.result()
         check_selection(self._selection(), run)  # ranked from the events of this run

@@ -581,12 +581,10 @@ def test_events_read_beside_the_mining_equal_those_read_for_the_run(mined_teleco
     from mining.run import MiningOptions, mine_log
     from optimization.replay import load_cases, read_selection
 
-    source, _truth, _run_id = mined_telecom(7, 600)
-    db = tmp_path / "copy.duckdb"
-    shutil.copy(source, db)
+    db = _mined_copy(mined_telecom, tmp_path)
     with store.connect(db) as con:
         log_id = store.log_id_for(con, "telecom")
-        team = str(con.execute("SELECT name FROM teams ORDER BY team_id").fetchone()[0])
+        team = _first_team(con)
         for flt in (None, LogFilter(teams=(team,))):
             with store.beside(con, lambda side, f=flt: read_selection(side, log_id, f)) as read:
                 run = mine_log(con, "telecom", MiningOptions(flt=flt, conformance=False)).run_id
@@ -619,12 +617,10 @@ def test_candidates_ranked_while_mining_equal_those_of_the_stored_run(mined_tele
     from optimization.mining_candidates import SECTIONS_READ, MiningCandidates
     from optimization.replay import read_selection
 
-    source, _truth, _run_id = mined_telecom(7, 600)
-    db = tmp_path / "copy.duckdb"
-    shutil.copy(source, db)
+    db = _mined_copy(mined_telecom, tmp_path)
     with store.connect(db) as con:
         log_id = store.log_id_for(con, "telecom")
-        team = str(con.execute("SELECT name FROM teams ORDER BY team_id").fetchone()[0])
+        team = _first_team(con)
         for flt in (None, LogFilter(teams=(team,))):
             told: list[str] = []
             # (it reads the events of the log under the filter on a connection of its own)
@@ -691,3 +687,15 @@ def test_candidates_ranked_while_mining_equal_those_of_the_stored_run(mined_tele
         early = MiningCandidates(con, "telecom", selection=whole)
         with pytest.raises(InputError, match=f"run {other} is of log 'tiny', not 'telecom'"):
             early.finish(con, other)
+
+
+def _mined_copy(mined_telecom: Callable[..., tuple[Path, dict, int]], tmp_path: Path) -> Path:
+    """A copy of the mined generated telecom log (seed 7, 600 tickets) to change freely."""
+    source, _truth, _run_id = mined_telecom(7, 600)
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(source, db)
+    return db
+
+
+def _first_team(con) -> str:
+    return str(con.execute("SELECT name FROM teams ORDER BY team_id").fetchone()[0])
